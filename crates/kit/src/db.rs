@@ -1,0 +1,80 @@
+//! Opening a service's own database: SQLite (WAL) by default, PostgreSQL when the URL
+//! says `postgres://`. Pool sizes are set deliberately: sea-orm's SQLite default of one
+//! connection serialises every read.
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+/// Connects to `url` with at most `max_connections` pooled connections, creating the
+/// SQLite file (and its directory) when needed.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections.max(1))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        if let Some(dir) = sqlite_parent_dir(url) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create data directory: {e}")))?;
+        }
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    }
+    Database::connect(options).await
+}
+
+/// The directory of a `sqlite://path?...` file URL, if it has one.
+fn sqlite_parent_dir(url: &str) -> Option<&std::path::Path> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_dirs() {
+        assert_eq!(
+            sqlite_parent_dir("sqlite://data/identity.db?mode=rwc"),
+            Some(std::path::Path::new("data"))
+        );
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_parent_dir("sqlite://x.db"), None);
+    }
+
+    #[tokio::test]
+    async fn opens_sqlite_in_wal_mode() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/sub/t.db?mode=rwc", dir.path().display());
+        let db = connect(&url, 2).await.expect("connects");
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "PRAGMA journal_mode",
+            ))
+            .await
+            .expect("query")
+            .expect("row");
+        let mode: String = row.try_get_by_index(0).expect("text");
+        assert_eq!(mode.to_lowercase(), "wal");
+    }
+}

@@ -1,0 +1,19 @@
+//! What every dancu service shares: configuration, telemetry, the gRPC server builder,
+//! traced client channels, bearer-token authentication, the call context (purpose, case),
+//! error mapping and database connections.
+
+pub mod auth;
+pub mod call;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod server;
+pub mod telemetry;
+
+/// A random 32-byte secret, URL-safe base64 encoded (for generated passwords and keys).
+pub fn random_secret() -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -1,0 +1,142 @@
+//! The one way a dancu service serves gRPC: its own routes plus the standard health and
+//! reflection (v1 and v1alpha) services, a request span adopting the caller's W3C trace
+//! context, bearer-token authentication, a deadline, and graceful shutdown that drains
+//! in-flight calls.
+
+use crate::auth::{AuthLayer, TokenVerifier};
+use crate::config::ServiceKind;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+/// Longest time a handler may run before the call fails with `CANCELLED`/deadline.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a service hands to [`serve`].
+pub struct ServiceSpec {
+    /// Which service this is (span attribute and health).
+    pub kind: ServiceKind,
+    /// Fully-qualified gRPC service names reported SERVING by the health service.
+    pub grpc_services: Vec<&'static str>,
+    /// The service's own gRPC routes.
+    pub routes: Routes,
+    /// Verifies bearer tokens of non-public calls.
+    pub verifier: Arc<TokenVerifier>,
+}
+
+/// Why serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The reflection service could not be built from the descriptor sets.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves `spec` on `listener` until `shutdown` completes, then stops accepting, reports
+/// NOT_SERVING and drains in-flight calls. Call it only once the store is migrated and
+/// ready: health reports SERVING from the start.
+pub async fn serve(
+    spec: ServiceSpec,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    for name in &spec.grpc_services {
+        reporter
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
+    }
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(dancu_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(dancu_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let routes = spec
+        .routes
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+
+    let service_name = spec.kind.name();
+    let names = spec.grpc_services.clone();
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!(service = service_name, "shutting down: draining in-flight calls");
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        for name in names {
+            reporter
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+    };
+    Server::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .trace_fn(move |request| request_span(service_name, request))
+        .layer(AuthLayer::new(spec.verifier))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    tracing::info!(service = service_name, "stopped");
+    Ok(())
+}
+
+/// The span of one inbound call: named after the gRPC method, child of the caller's trace.
+/// Health and reflection calls get no span (they would drown the traces).
+fn request_span(service: &'static str, request: &http::Request<()>) -> tracing::Span {
+    let path = request.uri().path();
+    if path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.") {
+        return tracing::Span::none();
+    }
+    let method = path.trim_start_matches('/');
+    let (rpc_service, rpc_method) = method.split_once('/').unwrap_or((method, ""));
+    let span = tracing::info_span!(
+        "grpc.server",
+        otel.name = method,
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.service = rpc_service,
+        rpc.method = rpc_method,
+        dancu.service = service,
+        trace_id = tracing::field::Empty,
+    );
+    crate::telemetry::adopt_remote_parent(&span, request.headers());
+    span
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
