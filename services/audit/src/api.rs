@@ -1,0 +1,253 @@
+//! The gRPC face of the audit service: decode and validate requests, check roles, map
+//! results and errors to gRPC.
+
+use crate::app::{AuditLog, SubmittedEvent};
+use crate::store::{EventFilter, NewEvent, StoredEvent};
+use base64::Engine;
+use dancu_domain::PersonalId;
+use dancu_kit::auth::{ROLE_AUDITOR, ROLE_SERVICE, ROLE_SYSTEM_ADMIN, principal};
+use dancu_kit::error::{FieldViolations, storage};
+use dancu_proto::audit::v1::audit_service_server::AuditService;
+use dancu_proto::audit::v1::{
+    AppendEventsRequest, AppendEventsResponse, AuditEvent, ListEventsRequest, ListEventsResponse,
+};
+use prost_types::Timestamp;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Most events per AppendEvents batch.
+pub const MAX_BATCH: usize = 1000;
+/// Page size when the request gives none.
+const DEFAULT_PAGE_SIZE: u64 = 100;
+/// Largest page size.
+const MAX_PAGE_SIZE: i32 = 1000;
+
+/// Implements `dancu.audit.v1.AuditService`.
+pub struct AuditApi {
+    log: Arc<AuditLog>,
+}
+
+impl AuditApi {
+    /// The API over `log`.
+    pub fn new(log: Arc<AuditLog>) -> Self {
+        Self { log }
+    }
+}
+
+#[tonic::async_trait]
+impl AuditService for AuditApi {
+    async fn append_events(
+        &self,
+        request: Request<AppendEventsRequest>,
+    ) -> Result<Response<AppendEventsResponse>, Status> {
+        principal(&request)?.require_any_role(&[ROLE_SERVICE])?;
+        let events = request.into_inner().events;
+        let mut violations = FieldViolations::new();
+        if events.is_empty() {
+            violations.add("events", "at least one event is required");
+        }
+        if events.len() > MAX_BATCH {
+            violations.add("events", format!("at most {MAX_BATCH} events per batch"));
+        }
+        let batch: Vec<SubmittedEvent> = events
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, event)| validate_event(i, event, &mut violations))
+            .collect();
+        violations.check()?;
+        let outcome = self.log.append(batch).await.map_err(|e| storage(&e))?;
+        Ok(Response::new(AppendEventsResponse {
+            accepted: outcome.accepted as u32,
+            duplicates: outcome.duplicates as u32,
+        }))
+    }
+
+    async fn list_events(
+        &self,
+        request: Request<ListEventsRequest>,
+    ) -> Result<Response<ListEventsResponse>, Status> {
+        principal(&request)?.require_any_role(&[ROLE_AUDITOR, ROLE_SYSTEM_ADMIN])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let subject = non_empty(&request.subject).and_then(|s| match PersonalId::parse(s) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                violations.add("subject", e.to_string());
+                None
+            }
+        });
+        let from_us = timestamp_us(request.start_time.as_ref(), "start_time", &mut violations);
+        let to_us = timestamp_us(request.end_time.as_ref(), "end_time", &mut violations);
+        if !(0..=MAX_PAGE_SIZE).contains(&request.page_size) {
+            violations.add("page_size", format!("must be between 0 and {MAX_PAGE_SIZE}"));
+        }
+        let after_seq = match non_empty(&request.page_token) {
+            None => None,
+            Some(token) => match decode_page_token(token) {
+                Some(seq) => Some(seq),
+                None => {
+                    violations.add("page_token", "is not a token this service issued");
+                    None
+                }
+            },
+        };
+        violations.check()?;
+        let filter = EventFilter {
+            actor_id: non_empty(&request.actor_id).map(str::to_owned),
+            subject_hash: None,
+            from_us,
+            to_us,
+            after_seq,
+        };
+        let page_size = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n as u64,
+        };
+        let (events, next) = self
+            .log
+            .list(filter, subject.as_ref(), page_size)
+            .await
+            .map_err(|e| storage(&e))?;
+        Ok(Response::new(ListEventsResponse {
+            events: events.into_iter().map(to_proto).collect(),
+            next_page_token: next.map(encode_page_token).unwrap_or_default(),
+        }))
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    let s = s.trim();
+    (!s.is_empty()).then_some(s)
+}
+
+/// Checks one submitted event; records violations under `events[i].<field>`.
+fn validate_event(i: usize, e: AuditEvent, violations: &mut FieldViolations) -> Option<SubmittedEvent> {
+    let field = |name: &str| format!("events[{i}].{name}");
+    let mut ok = true;
+    if uuid::Uuid::parse_str(&e.event_id).is_err() {
+        violations.add(field("event_id"), "must be a UUID");
+        ok = false;
+    }
+    for (name, value) in [
+        ("service", &e.service),
+        ("actor_id", &e.actor_id),
+        ("rpc", &e.rpc),
+        ("resource_type", &e.resource_type),
+        ("outcome", &e.outcome),
+    ] {
+        if value.trim().is_empty() {
+            violations.add(field(name), "is required");
+            ok = false;
+        }
+    }
+    let occur_time_us = match &e.occur_time {
+        None => {
+            violations.add(field("occur_time"), "is required");
+            ok = false;
+            0
+        }
+        Some(ts) => timestamp_us(Some(ts), &field("occur_time"), violations).unwrap_or_default(),
+    };
+    let subject = match non_empty(&e.subject) {
+        None => None,
+        Some(s) => match PersonalId::parse(s) {
+            Ok(id) => Some(id),
+            Err(err) => {
+                violations.add(field("subject"), err.to_string());
+                ok = false;
+                None
+            }
+        },
+    };
+    ok.then(|| SubmittedEvent {
+        event: NewEvent {
+            event_id: e.event_id,
+            occur_time_us,
+            service: e.service,
+            actor_id: e.actor_id,
+            actor_unit: e.actor_unit,
+            rpc: e.rpc,
+            resource_type: e.resource_type,
+            resource_id: e.resource_id,
+            subject_hash: String::new(),
+            purpose: e.purpose,
+            case_reference: e.case_reference,
+            outcome: e.outcome,
+            trace_id: e.trace_id,
+        },
+        subject,
+    })
+}
+
+/// Unix microseconds of a timestamp, recording a violation if it is out of range.
+fn timestamp_us(ts: Option<&Timestamp>, field: &str, violations: &mut FieldViolations) -> Option<i64> {
+    let ts = ts?;
+    match chrono::DateTime::from_timestamp(ts.seconds, ts.nanos.max(0) as u32) {
+        Some(t) if (0..1_000_000_000).contains(&ts.nanos) => Some(t.timestamp_micros()),
+        _ => {
+            violations.add(field, "is not a valid timestamp");
+            None
+        }
+    }
+}
+
+fn to_timestamp(us: i64) -> Timestamp {
+    Timestamp {
+        seconds: us.div_euclid(1_000_000),
+        nanos: (us.rem_euclid(1_000_000) * 1000) as i32,
+    }
+}
+
+fn to_proto(e: StoredEvent) -> AuditEvent {
+    AuditEvent {
+        event_id: e.event_id,
+        occur_time: Some(to_timestamp(e.occur_time_us)),
+        service: e.service,
+        actor_id: e.actor_id,
+        actor_unit: e.actor_unit,
+        rpc: e.rpc,
+        resource_type: e.resource_type,
+        subject: String::new(),
+        subject_hash: e.subject_hash,
+        purpose: e.purpose,
+        case_reference: e.case_reference,
+        outcome: e.outcome,
+        trace_id: e.trace_id,
+        resource_id: e.resource_id,
+        accept_time: Some(to_timestamp(e.accept_time_us)),
+    }
+}
+
+const PAGE_TOKEN_PREFIX: &str = "seq:";
+
+fn encode_page_token(seq: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{PAGE_TOKEN_PREFIX}{seq}"))
+}
+
+fn decode_page_token(token: &str) -> Option<i64> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.strip_prefix(PAGE_TOKEN_PREFIX)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_garbage() {
+        assert_eq!(decode_page_token(&encode_page_token(42)), Some(42));
+        assert_eq!(decode_page_token("not-a-token"), None);
+        assert_eq!(decode_page_token(""), None);
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        let ts = to_timestamp(1_700_000_000_123_456);
+        let mut violations = FieldViolations::new();
+        assert_eq!(timestamp_us(Some(&ts), "t", &mut violations), Some(1_700_000_000_123_456));
+        assert!(violations.is_empty());
+    }
+}

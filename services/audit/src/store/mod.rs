@@ -1,0 +1,159 @@
+//! The audit service's own database: accepted events and the service's secret settings.
+//! Nothing here knows about gRPC.
+
+mod entity;
+mod migration;
+
+pub use entity::event::Model as StoredEvent;
+pub use migration::Migrator;
+
+use entity::{event, setting};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+/// A new event to store (the subject already hashed).
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// Sender-chosen unique id.
+    pub event_id: String,
+    /// When the audited call happened (Unix microseconds).
+    pub occur_time_us: i64,
+    /// Service that handled the call.
+    pub service: String,
+    /// Acting officer or service account.
+    pub actor_id: String,
+    /// The actor's unit.
+    pub actor_unit: String,
+    /// Full gRPC method.
+    pub rpc: String,
+    /// Type of resource touched.
+    pub resource_type: String,
+    /// Id of a non-person resource.
+    pub resource_id: String,
+    /// Keyed hash of the subject's personal ID, or empty.
+    pub subject_hash: String,
+    /// Declared purpose code.
+    pub purpose: String,
+    /// Case reference.
+    pub case_reference: String,
+    /// Outcome status code name.
+    pub outcome: String,
+    /// Trace id of the audited call.
+    pub trace_id: String,
+}
+
+/// Filters of a listing; `None` means any.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    /// Only this actor.
+    pub actor_id: Option<String>,
+    /// Only this subject hash.
+    pub subject_hash: Option<String>,
+    /// Only events that occurred at or after (Unix microseconds).
+    pub from_us: Option<i64>,
+    /// Only events that occurred before (Unix microseconds).
+    pub to_us: Option<i64>,
+    /// Only events accepted after this sequence number (pagination cursor).
+    pub after_seq: Option<i64>,
+}
+
+/// The audit store.
+#[derive(Clone)]
+pub struct AuditStore {
+    db: DatabaseConnection,
+}
+
+impl AuditStore {
+    /// Connects to `url` and runs pending migrations.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let db = dancu_kit::db::connect(url, max_connections).await?;
+        Migrator::up(&db, None).await?;
+        Ok(Self { db })
+    }
+
+    /// Stores the events whose ids are not stored yet, in one transaction; returns how many
+    /// were new.
+    pub async fn insert_new(&self, events: Vec<NewEvent>, accept_time_us: i64) -> Result<u64, DbErr> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let models = events.into_iter().map(|e| event::ActiveModel {
+            event_id: Set(e.event_id),
+            occur_time_us: Set(e.occur_time_us),
+            accept_time_us: Set(accept_time_us),
+            service: Set(e.service),
+            actor_id: Set(e.actor_id),
+            actor_unit: Set(e.actor_unit),
+            rpc: Set(e.rpc),
+            resource_type: Set(e.resource_type),
+            resource_id: Set(e.resource_id),
+            subject_hash: Set(e.subject_hash),
+            purpose: Set(e.purpose),
+            case_reference: Set(e.case_reference),
+            outcome: Set(e.outcome),
+            trace_id: Set(e.trace_id),
+            ..Default::default()
+        });
+        let txn = self.db.begin().await?;
+        let inserted = event::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::column(event::Column::EventId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Up to `limit` events matching `filter`, in acceptance order.
+    pub async fn list(&self, filter: &EventFilter, limit: u64) -> Result<Vec<StoredEvent>, DbErr> {
+        let mut condition = Condition::all();
+        if let Some(actor) = &filter.actor_id {
+            condition = condition.add(event::Column::ActorId.eq(actor.as_str()));
+        }
+        if let Some(subject) = &filter.subject_hash {
+            condition = condition.add(event::Column::SubjectHash.eq(subject.as_str()));
+        }
+        if let Some(from) = filter.from_us {
+            condition = condition.add(event::Column::OccurTimeUs.gte(from));
+        }
+        if let Some(to) = filter.to_us {
+            condition = condition.add(event::Column::OccurTimeUs.lt(to));
+        }
+        if let Some(after) = filter.after_seq {
+            condition = condition.add(event::Column::Seq.gt(after));
+        }
+        event::Entity::find()
+            .filter(condition)
+            .order_by_asc(event::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+    }
+
+    /// The value of a setting, creating it with `init()` if it does not exist yet (the
+    /// first writer wins when several start at once).
+    pub async fn setting_or_init(&self, name: &str, init: impl FnOnce() -> String) -> Result<String, DbErr> {
+        if let Some(found) = setting::Entity::find_by_id(name).one(&self.db).await? {
+            return Ok(found.value);
+        }
+        setting::Entity::insert(setting::ActiveModel {
+            name: Set(name.to_owned()),
+            value: Set(init()),
+        })
+        .on_conflict(OnConflict::column(setting::Column::Name).do_nothing().to_owned())
+        .exec_without_returning(&self.db)
+        .await?;
+        setting::Entity::find_by_id(name)
+            .one(&self.db)
+            .await?
+            .map(|s| s.value)
+            .ok_or_else(|| DbErr::RecordNotFound(format!("setting {name}")))
+    }
+}
