@@ -1,1 +1,16 @@
-//! placeholder
+//! The durable audit outbox used by identity and records.
+//!
+//! The audit event of a call is committed to the calling service's own database (in the
+//! same transaction as the write it describes) **before** the response leaves. It is then
+//! shipped to the audit service right away, inside the call's trace; anything that could
+//! not be shipped (audit down, network) stays in the outbox and a background relay retries
+//! it with backoff. The audit service de-duplicates by event id, so shipping twice is safe.
+
+pub mod event;
+pub mod migration;
+mod outbox;
+pub mod token;
+
+pub use event::{code_name, new_event};
+pub use outbox::{AuditOutbox, RelayHandle};
+pub use token::{ServiceAccountLogin, TokenSource};

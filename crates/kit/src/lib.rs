@@ -6,6 +6,7 @@ pub mod auth;
 pub mod call;
 pub mod client;
 pub mod config;
+pub mod convert;
 pub mod db;
 pub mod error;
 pub mod server;

@@ -6,6 +6,7 @@ use crate::store::{EventFilter, NewEvent, StoredEvent};
 use base64::Engine;
 use dancu_domain::PersonalId;
 use dancu_kit::auth::{ROLE_AUDITOR, ROLE_SERVICE, ROLE_SYSTEM_ADMIN, principal};
+use dancu_kit::convert::{timestamp_from_us, timestamp_to_us};
 use dancu_kit::error::{FieldViolations, storage};
 use dancu_proto::audit::v1::audit_service_server::AuditService;
 use dancu_proto::audit::v1::{
@@ -181,27 +182,17 @@ fn validate_event(i: usize, e: AuditEvent, violations: &mut FieldViolations) -> 
 
 /// Unix microseconds of a timestamp, recording a violation if it is out of range.
 fn timestamp_us(ts: Option<&Timestamp>, field: &str, violations: &mut FieldViolations) -> Option<i64> {
-    let ts = ts?;
-    match chrono::DateTime::from_timestamp(ts.seconds, ts.nanos.max(0) as u32) {
-        Some(t) if (0..1_000_000_000).contains(&ts.nanos) => Some(t.timestamp_micros()),
-        _ => {
-            violations.add(field, "is not a valid timestamp");
-            None
-        }
+    let us = timestamp_to_us(ts?);
+    if us.is_none() {
+        violations.add(field, "is not a valid timestamp");
     }
-}
-
-fn to_timestamp(us: i64) -> Timestamp {
-    Timestamp {
-        seconds: us.div_euclid(1_000_000),
-        nanos: (us.rem_euclid(1_000_000) * 1000) as i32,
-    }
+    us
 }
 
 fn to_proto(e: StoredEvent) -> AuditEvent {
     AuditEvent {
         event_id: e.event_id,
-        occur_time: Some(to_timestamp(e.occur_time_us)),
+        occur_time: Some(timestamp_from_us(e.occur_time_us)),
         service: e.service,
         actor_id: e.actor_id,
         actor_unit: e.actor_unit,
@@ -214,7 +205,7 @@ fn to_proto(e: StoredEvent) -> AuditEvent {
         outcome: e.outcome,
         trace_id: e.trace_id,
         resource_id: e.resource_id,
-        accept_time: Some(to_timestamp(e.accept_time_us)),
+        accept_time: Some(timestamp_from_us(e.accept_time_us)),
     }
 }
 
@@ -245,7 +236,7 @@ mod tests {
 
     #[test]
     fn timestamps_round_trip() {
-        let ts = to_timestamp(1_700_000_000_123_456);
+        let ts = timestamp_from_us(1_700_000_000_123_456);
         let mut violations = FieldViolations::new();
         assert_eq!(timestamp_us(Some(&ts), "t", &mut violations), Some(1_700_000_000_123_456));
         assert!(violations.is_empty());

@@ -1,1 +1,96 @@
-//! placeholder
+//! The dancu identity service: the population register and officer login. It owns one
+//! database (officers, signing keys, citizens, audit outbox) and reaches the audit service
+//! only over gRPC.
+
+mod api;
+pub mod app;
+pub mod store;
+
+use app::{Accounts, Citizens, LocalKeySource, LocalTokenSource, TokenIssuer};
+use dancu_audit_client::AuditOutbox;
+use dancu_kit::auth::TokenVerifier;
+use dancu_kit::config::{Config, ServiceKind};
+use dancu_kit::server::{ServeError, ServiceSpec, serve};
+use dancu_proto::identity::v1::auth_service_server::AuthServiceServer;
+use dancu_proto::identity::v1::identity_service_server::IdentityServiceServer;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Fully-qualified name of the register service.
+pub const SERVICE_NAME: &str = "dancu.identity.v1.IdentityService";
+/// Fully-qualified name of the login service.
+pub const AUTH_SERVICE_NAME: &str = "dancu.identity.v1.AuthService";
+
+/// Why the identity service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database could not be opened or migrated.
+    #[error("identity database: {0}")]
+    Store(#[from] sea_orm::DbErr),
+    /// Bootstrapping keys or accounts failed.
+    #[error("identity bootstrap: {0}")]
+    Bootstrap(#[from] app::IdentityError),
+    /// The configuration is incomplete.
+    #[error(transparent)]
+    Config(#[from] dancu_kit::config::ConfigError),
+    /// The audit endpoint is malformed.
+    #[error(transparent)]
+    Client(#[from] dancu_kit::client::ClientError),
+    /// Serving failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// Opens (and migrates) the identity database, creates the signing key and bootstrap
+/// accounts on first start, then serves on `listener` until `shutdown`.
+pub async fn run(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), Error> {
+    let settings = config.service(ServiceKind::Identity);
+    let store = store::IdentityStore::open(
+        &config.database_url(ServiceKind::Identity),
+        settings.db_max_connections,
+    )
+    .await?;
+    let issuer = Arc::new(TokenIssuer::open(store.clone(), config.token_ttl_secs).await?);
+    let accounts = Arc::new(Accounts::new(store.clone(), issuer.clone()));
+    let service_secret = config.clone().resolve_service_secret()?;
+    accounts.ensure_service_accounts(&service_secret).await?;
+    if let Some(password) = accounts
+        .bootstrap_admin(config.bootstrap_admin_password.as_deref())
+        .await?
+    {
+        // Shown once, on the console only: never through the logger.
+        println!(
+            "dancu identity: created administrator '{}' with generated password: {password}",
+            app::BOOTSTRAP_ADMIN_USERNAME
+        );
+    }
+    let outbox = AuditOutbox::new(
+        store.connection().clone(),
+        &config.audit.endpoint,
+        Arc::new(LocalTokenSource(issuer.clone())),
+    )?;
+    let relay = outbox.spawn_relay();
+    let citizens = Arc::new(Citizens::new(store, outbox));
+    let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));
+    let routes = tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
+        .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)));
+    let served = serve(
+        ServiceSpec {
+            kind: ServiceKind::Identity,
+            grpc_services: vec![SERVICE_NAME, AUTH_SERVICE_NAME],
+            routes,
+            verifier,
+        },
+        listener,
+        shutdown,
+    )
+    .await;
+    relay.stop().await;
+    served?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Officer and service-account login, and the accounts created at first start.
+
+use super::{IdentityError, TokenIssuer};
+use crate::store::{IdentityStore, InsertError, OfficerRow};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use dancu_kit::auth::{ROLE_SERVICE, ROLE_SYSTEM_ADMIN};
+use std::sync::{Arc, LazyLock};
+
+/// Username of the bootstrap administrator.
+pub const BOOTSTRAP_ADMIN: &str = "admin";
+/// Unit of the bootstrap administrator: the Ministry of Public Security.
+pub const MINISTRY_UNIT: &str = "BCA";
+/// Service accounts the other dancu services log in with, using the shared service secret.
+pub const SERVICE_ACCOUNTS: [&str; 1] = ["svc-records"];
+
+/// A hash verified against when the username is unknown, so that a wrong username costs
+/// the same time as a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("dancu-timing-equaliser").expect("hashing a constant works"));
+
+/// What a successful login returns.
+pub struct LoginGrant {
+    /// The signed token.
+    pub token: String,
+    /// Expiry (Unix seconds).
+    pub expires_at: i64,
+    /// The account's id.
+    pub officer_id: String,
+    /// The account's unit.
+    pub unit: String,
+    /// The account's roles.
+    pub roles: Vec<String>,
+}
+
+/// Login and account bootstrap.
+pub struct Accounts {
+    store: IdentityStore,
+    issuer: Arc<TokenIssuer>,
+}
+
+impl Accounts {
+    /// Accounts over `store`, signing with `issuer`.
+    pub fn new(store: IdentityStore, issuer: Arc<TokenIssuer>) -> Self {
+        Self { store, issuer }
+    }
+
+    /// Creates the bootstrap administrator if no administrator exists, with `password` or
+    /// a generated one; returns the generated password (to be shown once) if any.
+    pub async fn bootstrap_admin(&self, password: Option<&str>) -> Result<Option<String>, IdentityError> {
+        if self.store.any_officer_with_role(ROLE_SYSTEM_ADMIN).await? {
+            return Ok(None);
+        }
+        let generated = password.is_none().then(dancu_kit::random_secret);
+        let password = password.or(generated.as_deref()).unwrap_or_default();
+        match self
+            .create(BOOTSTRAP_ADMIN, password, MINISTRY_UNIT, &[ROLE_SYSTEM_ADMIN])
+            .await
+        {
+            Ok(()) => Ok(generated),
+            // Another instance created it first.
+            Err(IdentityError::AlreadyExists) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes sure every service account exists and accepts `secret`.
+    pub async fn ensure_service_accounts(&self, secret: &str) -> Result<(), IdentityError> {
+        for username in SERVICE_ACCOUNTS {
+            match self.store.officer_by_username(username).await? {
+                None => match self.create(username, secret, "dancu", &[ROLE_SERVICE]).await {
+                    Ok(()) | Err(IdentityError::AlreadyExists) => {}
+                    Err(e) => return Err(e),
+                },
+                Some(account) if !verify_password(secret, &account.password_hash).await => {
+                    let hash = hash_blocking(secret).await?;
+                    self.store.set_password_hash(&account.id, hash).await?;
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn create(&self, username: &str, password: &str, unit: &str, roles: &[&str]) -> Result<(), IdentityError> {
+        let row = OfficerRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            username: username.to_owned(),
+            password_hash: hash_blocking(password).await?,
+            unit: unit.to_owned(),
+            roles: roles.join(","),
+            disabled: false,
+            created_us: chrono::Utc::now().timestamp_micros(),
+        };
+        self.store.insert_officer(row).await.map_err(|e| match e {
+            InsertError::Duplicate => IdentityError::AlreadyExists,
+            InsertError::Db(e) => IdentityError::Storage(e),
+        })
+    }
+
+    /// Checks credentials and signs a token. Unknown user, wrong password and disabled
+    /// account are indistinguishable to the caller.
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginGrant, IdentityError> {
+        let account = self.store.officer_by_username(username).await?;
+        let hash = account
+            .as_ref()
+            .map(|a| a.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.clone());
+        let valid = verify_password(password, &hash).await;
+        let account = match account {
+            Some(account) if valid && !account.disabled => account,
+            _ => return Err(IdentityError::BadCredentials),
+        };
+        let roles: Vec<String> = account
+            .roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let signed = self
+            .issuer
+            .issue(&account.id, &account.username, &account.unit, roles.clone())?;
+        Ok(LoginGrant {
+            token: signed.token,
+            expires_at: signed.expires_at,
+            officer_id: account.id,
+            unit: account.unit,
+            roles,
+        })
+    }
+}
+
+fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Argon2id hashing is deliberately slow: keep it off the async workers.
+async fn hash_blocking(password: &str) -> Result<String, IdentityError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| IdentityError::Signing(e.to_string()))?
+        .map_err(|e| IdentityError::Signing(e.to_string()))
+}
+
+async fn verify_password(password: &str, hash: &str) -> bool {
+    let password = password.to_owned();
+    let hash = hash.to_owned();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}

@@ -1,0 +1,96 @@
+//! sea-orm entities of the identity database.
+
+/// Officers and service accounts that can log in.
+pub mod officer {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `officers`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "officers")]
+    pub struct Model {
+        /// Stable id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Login name, unique.
+        #[sea_orm(unique)]
+        pub username: String,
+        /// Argon2id PHC string.
+        pub password_hash: String,
+        /// Code of the officer's unit.
+        pub unit: String,
+        /// Roles, comma-separated.
+        pub roles: String,
+        /// Disabled accounts cannot log in.
+        pub disabled: bool,
+        /// Creation time (Unix microseconds).
+        pub created_us: i64,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Ed25519 keys that sign access tokens.
+pub mod signing_key {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `signing_keys`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "signing_keys")]
+    pub struct Model {
+        /// Key id (`kid` header of tokens).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kid: String,
+        /// PKCS#8 DER private key.
+        pub private_pkcs8: Vec<u8>,
+        /// Raw 32-byte public key.
+        pub public_key: Vec<u8>,
+        /// Creation time (Unix microseconds).
+        pub created_us: i64,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Citizens in the population register.
+pub mod citizen {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `citizens`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "citizens")]
+    pub struct Model {
+        /// 12-digit personal identification number.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub personal_id: String,
+        /// Full name, NFC.
+        pub full_name: String,
+        /// Case- and diacritic-insensitive search key of the name.
+        pub name_key: String,
+        /// `male` or `female`.
+        pub sex: String,
+        /// Date of birth, `YYYY-MM-DD`.
+        pub birth_date: String,
+        /// Place of birth, free text.
+        pub place_of_birth: String,
+        /// Id of the officer who registered the citizen.
+        pub created_by: String,
+        /// Registration time (Unix microseconds).
+        pub created_us: i64,
+        /// Incremented on every change; the etag.
+        pub version: i64,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
