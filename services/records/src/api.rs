@@ -1,0 +1,193 @@
+//! The gRPC face of the records service: decode and validate requests, call the use
+//! cases, map results and the one error enum to gRPC.
+
+use crate::app::{Classification, NewSubjectRecord, RecordsError, Source, SourceKind, SubjectRecord, SubjectRecords};
+use dancu_domain::PersonalId;
+use dancu_kit::call::CallContext;
+use dancu_kit::convert::{date_to_proto, timestamp_from_us};
+use dancu_kit::error::{FieldViolations, invalid_field, storage};
+use dancu_proto::records::v1 as pb;
+use dancu_proto::records::v1::records_service_server::RecordsService;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Longest accepted unit code.
+const MAX_UNIT_CHARS: usize = 32;
+
+impl From<RecordsError> for Status {
+    fn from(error: RecordsError) -> Self {
+        match error {
+            RecordsError::NotFound => Status::not_found("no subject record with this id"),
+            RecordsError::PersonUnknown => Status::failed_precondition(
+                "the person is not in the population register; register them in identity first",
+            ),
+            RecordsError::IdentityUnavailable => {
+                Status::unavailable("the identity service is unavailable; nothing was written")
+            }
+            RecordsError::IdentityDenied(status) => Status::new(
+                status.code(),
+                format!("identity refused the lookup: {}", status.message()),
+            ),
+            RecordsError::Storage(e) => storage(&e),
+            RecordsError::Corrupt(field) => {
+                tracing::error!(field, "corrupt subject record row");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// Implements `dancu.records.v1.RecordsService`.
+pub struct RecordsApi {
+    records: Arc<SubjectRecords>,
+}
+
+impl RecordsApi {
+    /// The API over the use cases.
+    pub fn new(records: Arc<SubjectRecords>) -> Self {
+        Self { records }
+    }
+
+    /// Audits a call rejected for bad input, then returns the rejection.
+    async fn reject(&self, ctx: &CallContext, status: Status) -> Status {
+        match self.records.audit(ctx, None, None, status.code()).await {
+            Ok(()) => status,
+            Err(e) => e.into(),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl RecordsService for RecordsApi {
+    async fn create_subject_record(
+        &self,
+        request: Request<pb::CreateSubjectRecordRequest>,
+    ) -> Result<Response<pb::SubjectRecord>, Status> {
+        let ctx = CallContext::from_request(&request, "/dancu.records.v1.RecordsService/CreateSubjectRecord")?;
+        let new = match validate_create(request.into_inner()) {
+            Ok(new) => new,
+            Err(status) => return Err(self.reject(&ctx, status).await),
+        };
+        let record = self.records.create(&ctx, new).await?;
+        Ok(Response::new(to_proto(record)))
+    }
+
+    async fn get_subject_record(
+        &self,
+        request: Request<pb::GetSubjectRecordRequest>,
+    ) -> Result<Response<pb::SubjectRecord>, Status> {
+        let ctx = CallContext::from_request(&request, "/dancu.records.v1.RecordsService/GetSubjectRecord")?;
+        let id = request.get_ref().id.trim();
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(self.reject(&ctx, invalid_field("id", "must be a UUID")).await);
+        }
+        let record = self.records.get(&ctx, id).await?;
+        Ok(Response::new(to_proto(record)))
+    }
+}
+
+fn validate_create(request: pb::CreateSubjectRecordRequest) -> Result<NewSubjectRecord, Status> {
+    let mut violations = FieldViolations::new();
+    let personal_id = PersonalId::parse(request.personal_id.trim())
+        .map_err(|e| violations.add("personal_id", e.to_string()))
+        .ok();
+    let classification = classification_from_proto(request.classification);
+    if classification.is_none() {
+        violations.add("classification", "is required and must be a known classification");
+    }
+    let source = match request.source {
+        None => {
+            violations.add("source", "is required");
+            None
+        }
+        Some(source) => validate_source(source, &mut violations),
+    };
+    violations.check()?;
+    match (personal_id, classification, source) {
+        (Some(personal_id), Some(classification), Some(source)) => Ok(NewSubjectRecord {
+            personal_id,
+            classification,
+            source,
+        }),
+        _ => Err(Status::internal("validation incomplete")),
+    }
+}
+
+fn validate_source(source: pb::SourceReference, violations: &mut FieldViolations) -> Option<Source> {
+    let kind = source_kind_from_proto(source.kind);
+    if kind.is_none() {
+        violations.add("source.kind", "is required and must be a known source kind");
+    }
+    let reference = dancu_domain::validate_case_reference(&source.reference)
+        .map_err(|e| violations.add("source.reference", e.to_string()))
+        .ok();
+    let unit = source.issuing_unit.trim();
+    let unit_ok = !unit.is_empty()
+        && unit.len() <= MAX_UNIT_CHARS
+        && unit.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !unit_ok {
+        violations.add(
+            "source.issuing_unit",
+            format!("must be a unit code of 1 to {MAX_UNIT_CHARS} ASCII letters, digits, '-', '_' or '.'"),
+        );
+    }
+    Some(Source {
+        kind: kind?,
+        reference: reference?,
+        issuing_unit: unit_ok.then(|| unit.to_owned())?,
+    })
+}
+
+const CLASSIFICATION_MAP: [(pb::Classification, Classification); 7] = [
+    (pb::Classification::Criminal, Classification::Criminal),
+    (pb::Classification::DrugRelated, Classification::DrugRelated),
+    (pb::Classification::PriorConviction, Classification::PriorConviction),
+    (pb::Classification::PriorViolation, Classification::PriorViolation),
+    (pb::Classification::SuspiciousSigns, Classification::SuspiciousSigns),
+    (pb::Classification::CommunityEducation, Classification::CommunityEducation),
+    (pb::Classification::PostRehabilitation, Classification::PostRehabilitation),
+];
+const SOURCE_KIND_MAP: [(pb::SourceKind, SourceKind); 4] = [
+    (pb::SourceKind::Investigation, SourceKind::Investigation),
+    (pb::SourceKind::JudgmentEnforcement, SourceKind::JudgmentEnforcement),
+    (pb::SourceKind::Operational, SourceKind::Operational),
+    (pb::SourceKind::AdministrativeViolation, SourceKind::AdministrativeViolation),
+];
+
+fn classification_from_proto(value: i32) -> Option<Classification> {
+    let wire = pb::Classification::try_from(value).ok()?;
+    CLASSIFICATION_MAP.iter().find(|(p, _)| *p == wire).map(|(_, c)| *c)
+}
+
+fn source_kind_from_proto(value: i32) -> Option<SourceKind> {
+    let wire = pb::SourceKind::try_from(value).ok()?;
+    SOURCE_KIND_MAP.iter().find(|(p, _)| *p == wire).map(|(_, k)| *k)
+}
+
+fn to_proto(record: SubjectRecord) -> pb::SubjectRecord {
+    let classification = CLASSIFICATION_MAP
+        .iter()
+        .find(|(_, c)| *c == record.classification)
+        .map(|(p, _)| *p as i32)
+        .unwrap_or_default();
+    let kind = SOURCE_KIND_MAP
+        .iter()
+        .find(|(_, k)| *k == record.source.kind)
+        .map(|(p, _)| *p as i32)
+        .unwrap_or_default();
+    pb::SubjectRecord {
+        id: record.id,
+        personal_id: record.personal_id.as_str().to_owned(),
+        classification,
+        source: Some(pb::SourceReference {
+            kind,
+            reference: record.source.reference,
+            issuing_unit: record.source.issuing_unit,
+        }),
+        snapshot_full_name: record.snapshot_full_name,
+        snapshot_date_of_birth: Some(date_to_proto(record.snapshot_date_of_birth)),
+        owning_unit: record.owning_unit,
+        created_by: record.created_by,
+        create_time: Some(timestamp_from_us(record.created_us)),
+    }
+}

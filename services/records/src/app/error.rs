@@ -1,0 +1,24 @@
+//! The records service's one error enum.
+
+/// What can go wrong in a records use case.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    /// No such record.
+    #[error("subject record not found")]
+    NotFound,
+    /// The identity service does not know the person.
+    #[error("person not in the population register")]
+    PersonUnknown,
+    /// The identity service could not be reached.
+    #[error("identity service unavailable")]
+    IdentityUnavailable,
+    /// The identity service refused the lookup on the caller's behalf.
+    #[error("identity refused the lookup")]
+    IdentityDenied(tonic::Status),
+    /// The database failed.
+    #[error("storage: {0}")]
+    Storage(#[from] sea_orm::DbErr),
+    /// A stored row does not hold what the schema promises.
+    #[error("corrupt stored record: {0}")]
+    Corrupt(&'static str),
+}

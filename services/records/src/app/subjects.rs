@@ -1,0 +1,246 @@
+//! Subject records: one classification of one person, with its source.
+
+use super::{IdentityDirectory, RecordsError};
+use crate::store::{RecordsStore, SubjectRecordRow};
+use chrono::NaiveDate;
+use dancu_audit_client::event::Touched;
+use dancu_audit_client::{AuditOutbox, new_event};
+use dancu_domain::PersonalId;
+use dancu_kit::call::CallContext;
+use std::sync::Arc;
+use tonic::Code;
+
+/// Service name in audit events.
+const SERVICE: &str = "records";
+/// Resource type in audit events.
+const RESOURCE: &str = "subject_record";
+
+/// Class of a subject (hệ thống quản lý đối tượng).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Classification {
+    /// Criminal (hình sự).
+    Criminal,
+    /// Drug-related (ma túy).
+    DrugRelated,
+    /// Prior conviction (tiền án).
+    PriorConviction,
+    /// Prior administrative violation (tiền sự).
+    PriorViolation,
+    /// Suspicious signs (có biểu hiện nghi vấn).
+    SuspiciousSigns,
+    /// Under community education (quản lý giáo dục tại cộng đồng).
+    CommunityEducation,
+    /// Post-rehabilitation supervision (quản lý sau cải tạo).
+    PostRehabilitation,
+}
+
+/// Kind of proceeding a fact comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Investigation and prosecution (điều tra tố tụng).
+    Investigation,
+    /// Judgment enforcement (thi hành án).
+    JudgmentEnforcement,
+    /// Operational and reconnaissance work (nghiệp vụ, trinh sát).
+    Operational,
+    /// Administrative violation handling (xử lý vi phạm hành chính).
+    AdministrativeViolation,
+}
+
+/// Storage codes of the enums, one table each so both directions stay in step.
+const CLASSIFICATIONS: [(Classification, &str); 7] = [
+    (Classification::Criminal, "criminal"),
+    (Classification::DrugRelated, "drug_related"),
+    (Classification::PriorConviction, "prior_conviction"),
+    (Classification::PriorViolation, "prior_violation"),
+    (Classification::SuspiciousSigns, "suspicious_signs"),
+    (Classification::CommunityEducation, "community_education"),
+    (Classification::PostRehabilitation, "post_rehabilitation"),
+];
+const SOURCE_KINDS: [(SourceKind, &str); 4] = [
+    (SourceKind::Investigation, "investigation"),
+    (SourceKind::JudgmentEnforcement, "judgment_enforcement"),
+    (SourceKind::Operational, "operational"),
+    (SourceKind::AdministrativeViolation, "administrative_violation"),
+];
+
+fn code_of<T: PartialEq + Copy>(table: &[(T, &'static str)], value: T) -> &'static str {
+    table
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map(|(_, code)| *code)
+        .expect("every variant is in its table")
+}
+
+fn from_code<T: Copy>(table: &[(T, &'static str)], code: &str) -> Option<T> {
+    table.iter().find(|(_, c)| *c == code).map(|(v, _)| *v)
+}
+
+/// Where a fact came from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Kind of proceeding.
+    pub kind: SourceKind,
+    /// Decision or case number.
+    pub reference: String,
+    /// Issuing unit code.
+    pub issuing_unit: String,
+}
+
+/// A validated request to record a subject.
+#[derive(Clone, Debug)]
+pub struct NewSubjectRecord {
+    /// The person.
+    pub personal_id: PersonalId,
+    /// Their class.
+    pub classification: Classification,
+    /// The source.
+    pub source: Source,
+}
+
+/// A stored subject record.
+#[derive(Clone, Debug)]
+pub struct SubjectRecord {
+    /// Record id.
+    pub id: String,
+    /// The person.
+    pub personal_id: PersonalId,
+    /// Their class.
+    pub classification: Classification,
+    /// The source.
+    pub source: Source,
+    /// Name as identity held it at creation.
+    pub snapshot_full_name: String,
+    /// Date of birth as identity held it at creation.
+    pub snapshot_date_of_birth: NaiveDate,
+    /// Owning unit.
+    pub owning_unit: String,
+    /// Creating officer.
+    pub created_by: String,
+    /// Creation time (Unix microseconds).
+    pub created_us: i64,
+}
+
+/// The subject-record use cases.
+pub struct SubjectRecords {
+    store: RecordsStore,
+    identity: IdentityDirectory,
+    outbox: Arc<AuditOutbox>,
+}
+
+impl SubjectRecords {
+    /// Use cases over `store`, checking people with `identity`, auditing via `outbox`.
+    pub fn new(store: RecordsStore, identity: IdentityDirectory, outbox: Arc<AuditOutbox>) -> Self {
+        Self {
+            store,
+            identity,
+            outbox,
+        }
+    }
+
+    /// Creates a record once identity confirms the person exists. Any failure writes
+    /// nothing but the audit event of the attempt.
+    pub async fn create(&self, ctx: &CallContext, new: NewSubjectRecord) -> Result<SubjectRecord, RecordsError> {
+        let subject = new.personal_id.as_str();
+        let snapshot = match self.identity.snapshot(ctx, &new.personal_id).await {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                let code = match &error {
+                    RecordsError::PersonUnknown => Code::FailedPrecondition,
+                    RecordsError::IdentityDenied(status) => status.code(),
+                    _ => Code::Unavailable,
+                };
+                self.audit(ctx, Some(subject), None, code).await?;
+                return Err(error);
+            }
+        };
+        let record = SubjectRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            personal_id: new.personal_id.clone(),
+            classification: new.classification,
+            source: new.source,
+            snapshot_full_name: snapshot.full_name,
+            snapshot_date_of_birth: snapshot.date_of_birth,
+            owning_unit: ctx.principal.unit.clone(),
+            created_by: ctx.principal.id.clone(),
+            created_us: chrono::Utc::now().timestamp_micros(),
+        };
+        let event = new_event(SERVICE, ctx, touched(Some(subject), Some(&record.id)), Code::Ok);
+        let txn = self.store.begin().await?;
+        self.store.insert(&txn, to_row(&record)).await?;
+        self.outbox.stage(&txn, &event).await?;
+        txn.commit().await?;
+        self.outbox.ship(vec![event]).await;
+        Ok(record)
+    }
+
+    /// Reads a record; the read is audited before the answer leaves.
+    pub async fn get(&self, ctx: &CallContext, id: &str) -> Result<SubjectRecord, RecordsError> {
+        let Some(row) = self.store.get(id).await? else {
+            self.audit(ctx, None, Some(id), Code::NotFound).await?;
+            return Err(RecordsError::NotFound);
+        };
+        self.audit(ctx, Some(&row.personal_id), Some(id), Code::Ok).await?;
+        from_row(row)
+    }
+
+    /// Audits a call that ended before reaching the records (e.g. invalid input).
+    pub async fn audit(
+        &self,
+        ctx: &CallContext,
+        subject: Option<&str>,
+        record_id: Option<&str>,
+        outcome: Code,
+    ) -> Result<(), RecordsError> {
+        self.outbox
+            .record(new_event(SERVICE, ctx, touched(subject, record_id), outcome))
+            .await?;
+        Ok(())
+    }
+}
+
+fn touched<'a>(subject: Option<&'a str>, record_id: Option<&'a str>) -> Touched<'a> {
+    Touched {
+        resource_type: RESOURCE,
+        subject,
+        resource_id: record_id,
+    }
+}
+
+fn to_row(record: &SubjectRecord) -> SubjectRecordRow {
+    SubjectRecordRow {
+        id: record.id.clone(),
+        personal_id: record.personal_id.as_str().to_owned(),
+        classification: code_of(&CLASSIFICATIONS, record.classification).to_owned(),
+        source_kind: code_of(&SOURCE_KINDS, record.source.kind).to_owned(),
+        source_reference: record.source.reference.clone(),
+        source_issuing_unit: record.source.issuing_unit.clone(),
+        snapshot_full_name: record.snapshot_full_name.clone(),
+        snapshot_birth_date: record.snapshot_date_of_birth.format("%Y-%m-%d").to_string(),
+        owning_unit: record.owning_unit.clone(),
+        created_by: record.created_by.clone(),
+        created_us: record.created_us,
+    }
+}
+
+fn from_row(row: SubjectRecordRow) -> Result<SubjectRecord, RecordsError> {
+    Ok(SubjectRecord {
+        personal_id: PersonalId::parse(&row.personal_id)
+            .map_err(|_| RecordsError::Corrupt("personal_id"))?,
+        classification: from_code(&CLASSIFICATIONS, &row.classification)
+            .ok_or(RecordsError::Corrupt("classification"))?,
+        source: Source {
+            kind: from_code(&SOURCE_KINDS, &row.source_kind)
+                .ok_or(RecordsError::Corrupt("source_kind"))?,
+            reference: row.source_reference,
+            issuing_unit: row.source_issuing_unit,
+        },
+        snapshot_date_of_birth: NaiveDate::parse_from_str(&row.snapshot_birth_date, "%Y-%m-%d")
+            .map_err(|_| RecordsError::Corrupt("snapshot_birth_date"))?,
+        id: row.id,
+        snapshot_full_name: row.snapshot_full_name,
+        owning_unit: row.owning_unit,
+        created_by: row.created_by,
+        created_us: row.created_us,
+    })
+}
