@@ -90,6 +90,7 @@ pub fn init(
     opentelemetry::global::set_tracer_provider(provider.clone());
 
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = filter.add_directive("sea_orm_migration=warn".parse().expect("valid directive"));
     let fmt = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
@@ -98,10 +99,13 @@ pub fn init(
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
     };
+    // Logs follow the configured level; spans of dancu's own code always reach OpenTelemetry
+    // (so trace ids exist for logs and audit events whatever the log level), while
+    // library spans (h2, hyper, sqlx) stay out of traces.
+    let spans = tracing_subscriber::filter::Targets::new().with_target("dancu", tracing::Level::INFO);
     tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(fmt.with_filter(filter))
+        .with(tracing_opentelemetry::layer().with_tracer(tracer).with_filter(spans))
         .try_init()?;
     Ok(Telemetry { provider })
 }
