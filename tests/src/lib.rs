@@ -41,12 +41,18 @@ pub struct Cluster {
     /// The configuration every service was started with.
     pub config: Config,
     running: HashMap<ServiceKind, Running>,
+    /// PostgreSQL server URL and the databases created for this cluster, dropped on
+    /// shutdown.
+    postgres: Option<(String, Vec<String>)>,
     _data_dir: tempfile::TempDir,
 }
 
 /// A database URL per service: fresh SQLite files or fresh PostgreSQL databases.
-async fn fresh_database_urls(data_dir: &std::path::Path) -> HashMap<ServiceKind, String> {
+async fn fresh_database_urls(
+    data_dir: &std::path::Path,
+) -> (HashMap<ServiceKind, String>, Option<(String, Vec<String>)>) {
     let mut urls = HashMap::new();
+    let mut postgres = None;
     match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
         None => {
             for kind in ServiceKind::ALL {
@@ -59,6 +65,7 @@ async fn fresh_database_urls(data_dir: &std::path::Path) -> HashMap<ServiceKind,
                 .await
                 .expect("connect to the test PostgreSQL server");
             let base = server_base(&server);
+            let mut names = Vec::new();
             for kind in ServiceKind::ALL {
                 let name = format!(
                     "dancu_test_{}_{}",
@@ -70,10 +77,12 @@ async fn fresh_database_urls(data_dir: &std::path::Path) -> HashMap<ServiceKind,
                     .await
                     .expect("create a fresh test database");
                 urls.insert(kind, format!("{base}/{name}"));
+                names.push(name);
             }
+            postgres = Some((server, names));
         }
     }
-    urls
+    (urls, postgres)
 }
 
 /// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
@@ -88,7 +97,7 @@ impl Cluster {
     pub async fn start() -> Cluster {
         init_test_telemetry();
         let data_dir = tempfile::tempdir().expect("temporary data directory");
-        let urls = fresh_database_urls(data_dir.path()).await;
+        let (urls, postgres) = fresh_database_urls(data_dir.path()).await;
         let mut listeners = HashMap::new();
         let mut config = Config {
             data_dir: data_dir.path().to_path_buf(),
@@ -115,10 +124,15 @@ impl Cluster {
         let mut cluster = Cluster {
             config,
             running: HashMap::new(),
+            postgres,
             _data_dir: data_dir,
         };
         // Identity first: it creates the accounts the others log in with.
-        for kind in [ServiceKind::Identity, ServiceKind::Audit, ServiceKind::Records] {
+        for kind in [
+            ServiceKind::Identity,
+            ServiceKind::Audit,
+            ServiceKind::Records,
+        ] {
             let listener = listeners.remove(&kind).expect("listener");
             cluster.launch(kind, listener);
         }
@@ -158,10 +172,11 @@ impl Cluster {
             let endpoint = self.endpoint(*kind);
             let mut ready = false;
             for _ in 0..200 {
-                let mut client = tonic_health::pb::health_client::HealthClient::new(channel(&endpoint));
+                let mut client =
+                    tonic_health::pb::health_client::HealthClient::new(channel(&endpoint));
                 if let Ok(response) = client
-                        .check(tonic_health::pb::HealthCheckRequest::default())
-                        .await
+                    .check(tonic_health::pb::HealthCheckRequest::default())
+                    .await
                     && response.into_inner().status == ServingStatus::Serving as i32
                 {
                     ready = true;
@@ -194,10 +209,25 @@ impl Cluster {
         self.wait_until_serving().await;
     }
 
-    /// Stops every service.
+    /// Stops every service and drops the PostgreSQL databases it created.
     pub async fn shutdown(mut self) {
-        for kind in [ServiceKind::Records, ServiceKind::Identity, ServiceKind::Audit] {
+        for kind in [
+            ServiceKind::Records,
+            ServiceKind::Identity,
+            ServiceKind::Audit,
+        ] {
             self.stop(kind).await;
+        }
+        if let Some((server, names)) = self.postgres.take() {
+            let admin = Database::connect(server.as_str())
+                .await
+                .expect("connect to the test PostgreSQL server");
+            for name in names {
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .expect("drop the test database");
+            }
         }
     }
 }
@@ -232,7 +262,9 @@ pub mod api {
     use dancu_proto::identity::v1::identity_service_client::IdentityServiceClient;
     use dancu_proto::identity::v1::{Citizen, LoginRequest};
     use dancu_proto::records::v1::records_service_client::RecordsServiceClient;
-    use dancu_proto::records::v1::{Classification, CreateSubjectRecordRequest, SourceKind, SourceReference};
+    use dancu_proto::records::v1::{
+        Classification, CreateSubjectRecordRequest, SourceKind, SourceReference,
+    };
 
     impl Cluster {
         /// Client of identity's register.
@@ -271,7 +303,12 @@ pub mod api {
     }
 
     /// A request carrying a bearer token and, optionally, a purpose and case reference.
-    pub fn request<T>(message: T, token: &str, purpose: Option<&str>, case: Option<&str>) -> tonic::Request<T> {
+    pub fn request<T>(
+        message: T,
+        token: &str,
+        purpose: Option<&str>,
+        case: Option<&str>,
+    ) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         let metadata = request.metadata_mut();
         metadata.insert(

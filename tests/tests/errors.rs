@@ -44,7 +44,11 @@ async fn authentication_is_required_and_checked() {
     let get = GetCitizenRequest {
         personal_id: "001090123456".to_owned(),
     };
-    let status = cluster.identity().get_citizen(get.clone()).await.unwrap_err();
+    let status = cluster
+        .identity()
+        .get_citizen(get.clone())
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
     let status = cluster
         .records()
@@ -68,7 +72,12 @@ async fn authentication_is_required_and_checked() {
         for status in [
             cluster
                 .identity()
-                .get_citizen(request(get.clone(), bad, Some("residence_management"), None))
+                .get_citizen(request(
+                    get.clone(),
+                    bad,
+                    Some("residence_management"),
+                    None,
+                ))
                 .await
                 .unwrap_err(),
             cluster
@@ -95,7 +104,11 @@ async fn authentication_is_required_and_checked() {
         assert_eq!(status.code(), Code::Unauthenticated);
         assert_eq!(status.message(), "invalid username or password");
     }
-    let status = cluster.auth().login(LoginRequest::default()).await.unwrap_err();
+    let status = cluster
+        .auth()
+        .login(LoginRequest::default())
+        .await
+        .unwrap_err();
     assert_invalid(&status, "username");
     assert_invalid(&status, "password");
 
@@ -106,7 +119,14 @@ async fn authentication_is_required_and_checked() {
     };
     let status = cluster
         .audit()
-        .append_events(request(AppendEventsRequest { events: vec![event] }, &token, None, None))
+        .append_events(request(
+            AppendEventsRequest {
+                events: vec![event],
+            },
+            &token,
+            None,
+            None,
+        ))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
@@ -135,7 +155,12 @@ async fn purpose_is_required_before_any_data_is_read() {
         assert_invalid(&status, field);
         let status = cluster
             .records()
-            .create_subject_record(request(sample_record("001090123456"), &token, purpose, case))
+            .create_subject_record(request(
+                sample_record("001090123456"),
+                &token,
+                purpose,
+                case,
+            ))
             .await
             .unwrap_err();
         assert_invalid(&status, field);
@@ -154,13 +179,25 @@ async fn citizen_input_is_validated_field_by_field() {
         ("too short", with_id("00109012345"), "citizen.personal_id"),
         ("too long", with_id("0010901234567"), "citizen.personal_id"),
         ("non-digits", with_id("00109012345A"), "citizen.personal_id"),
-        ("unknown province 003", with_id("003090123456"), "citizen.personal_id"),
+        (
+            "unknown province 003",
+            with_id("003090123456"),
+            "citizen.personal_id",
+        ),
         // Digit 4 = 1: a woman born in the 1900s, but the citizen is male.
         ("sex digit", with_id("001190123456"), "citizen.personal_id"),
         // Digit 4 = 2: born in the 2000s, but the date says 1990.
-        ("century digit", with_id("001290123456"), "citizen.personal_id"),
+        (
+            "century digit",
+            with_id("001290123456"),
+            "citizen.personal_id",
+        ),
         // Digits 5-6 = 91, but born in 1990.
-        ("year digits", with_id("001091123456"), "citizen.personal_id"),
+        (
+            "year digits",
+            with_id("001091123456"),
+            "citizen.personal_id",
+        ),
         (
             "empty name",
             Citizen {
@@ -188,7 +225,11 @@ async fn citizen_input_is_validated_field_by_field() {
         (
             "30 February",
             Citizen {
-                date_of_birth: Some(Date { year: 1990, month: 2, day: 30 }),
+                date_of_birth: Some(Date {
+                    year: 1990,
+                    month: 2,
+                    day: 30,
+                }),
                 ..with_id("001090123456")
             },
             "citizen.date_of_birth",
@@ -196,7 +237,11 @@ async fn citizen_input_is_validated_field_by_field() {
         (
             "future birth date",
             Citizen {
-                date_of_birth: Some(Date { year: 2099, month: 1, day: 1 }),
+                date_of_birth: Some(Date {
+                    year: 2099,
+                    month: 1,
+                    day: 1,
+                }),
                 ..with_id("001299123456")
             },
             "citizen.date_of_birth",
@@ -209,11 +254,19 @@ async fn citizen_input_is_validated_field_by_field() {
             .await
             .expect_err(what);
         assert_invalid(&status, field);
-        assert!(!status.message().contains("0010"), "{what}: no personal ID in messages");
+        assert!(
+            !status.message().contains("0010"),
+            "{what}: no personal ID in messages"
+        );
     }
     let status = cluster
         .identity()
-        .register_citizen(request(RegisterCitizenRequest { citizen: None }, &token, purpose, None))
+        .register_citizen(request(
+            RegisterCitizenRequest { citizen: None },
+            &token,
+            purpose,
+            None,
+        ))
         .await
         .unwrap_err();
     assert_invalid(&status, "citizen");
@@ -288,7 +341,10 @@ async fn records_checks_the_person_and_writes_nothing_on_failure() {
         (sample_record("0010901"), vec!["personal_id"]),
         (no_class, vec!["classification"]),
         (no_source, vec!["source"]),
-        (bad_source, vec!["source.kind", "source.reference", "source.issuing_unit"]),
+        (
+            bad_source,
+            vec!["source.kind", "source.reference", "source.issuing_unit"],
+        ),
     ] {
         let status = cluster
             .records()
@@ -299,10 +355,18 @@ async fn records_checks_the_person_and_writes_nothing_on_failure() {
             assert_invalid(&status, field);
         }
     }
-    for (id, code) in [("not-a-uuid", Code::InvalidArgument), ("01890a5d-ac96-774b-bcce-b302099a8057", Code::NotFound)] {
+    for (id, code) in [
+        ("not-a-uuid", Code::InvalidArgument),
+        ("01890a5d-ac96-774b-bcce-b302099a8057", Code::NotFound),
+    ] {
         let status = cluster
             .records()
-            .get_subject_record(request(GetSubjectRecordRequest { id: id.to_owned() }, &token, purpose, case))
+            .get_subject_record(request(
+                GetSubjectRecordRequest { id: id.to_owned() },
+                &token,
+                purpose,
+                case,
+            ))
             .await
             .unwrap_err();
         assert_eq!(status.code(), code);
@@ -311,7 +375,12 @@ async fn records_checks_the_person_and_writes_nothing_on_failure() {
     // A person identity does not know → FAILED_PRECONDITION.
     let status = cluster
         .records()
-        .create_subject_record(request(sample_record("001090123456"), &token, purpose, case))
+        .create_subject_record(request(
+            sample_record("001090123456"),
+            &token,
+            purpose,
+            case,
+        ))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
@@ -330,7 +399,12 @@ async fn records_checks_the_person_and_writes_nothing_on_failure() {
     cluster.stop(ServiceKind::Identity).await;
     let status = cluster
         .records()
-        .create_subject_record(request(sample_record("001090123456"), &token, purpose, case))
+        .create_subject_record(request(
+            sample_record("001090123456"),
+            &token,
+            purpose,
+            case,
+        ))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
@@ -346,7 +420,12 @@ async fn records_checks_the_person_and_writes_nothing_on_failure() {
     cluster.restart(ServiceKind::Identity).await;
     cluster
         .records()
-        .create_subject_record(request(sample_record("001090123456"), &token, purpose, case))
+        .create_subject_record(request(
+            sample_record("001090123456"),
+            &token,
+            purpose,
+            case,
+        ))
         .await
         .expect("create once identity is back");
     assert_eq!(store.count().await.expect("count"), 1);
@@ -369,7 +448,10 @@ async fn audit_append_is_idempotent_and_validated() {
         .access_token;
     let event = AuditEvent {
         event_id: uuid::Uuid::now_v7().to_string(),
-        occur_time: Some(prost_types::Timestamp { seconds: 1_800_000_000, nanos: 0 }),
+        occur_time: Some(prost_types::Timestamp {
+            seconds: 1_800_000_000,
+            nanos: 0,
+        }),
         service: "records".to_owned(),
         actor_id: "officer-1".to_owned(),
         actor_unit: "CAHN".to_owned(),
@@ -403,8 +485,14 @@ async fn audit_append_is_idempotent_and_validated() {
         .list_events(request(
             ListEventsRequest {
                 subject: "001090123456".to_owned(),
-                start_time: Some(prost_types::Timestamp { seconds: 1_799_999_999, nanos: 0 }),
-                end_time: Some(prost_types::Timestamp { seconds: 1_800_000_001, nanos: 0 }),
+                start_time: Some(prost_types::Timestamp {
+                    seconds: 1_799_999_999,
+                    nanos: 0,
+                }),
+                end_time: Some(prost_types::Timestamp {
+                    seconds: 1_800_000_001,
+                    nanos: 0,
+                }),
                 ..Default::default()
             },
             &admin,
@@ -421,7 +509,10 @@ async fn audit_append_is_idempotent_and_validated() {
         .audit()
         .list_events(request(
             ListEventsRequest {
-                end_time: Some(prost_types::Timestamp { seconds: 1_799_999_999, nanos: 0 }),
+                end_time: Some(prost_types::Timestamp {
+                    seconds: 1_799_999_999,
+                    nanos: 0,
+                }),
                 actor_id: "officer-1".to_owned(),
                 ..Default::default()
             },
@@ -442,15 +533,32 @@ async fn audit_append_is_idempotent_and_validated() {
     };
     let status = cluster
         .audit()
-        .append_events(request(AppendEventsRequest { events: vec![broken] }, &service, None, None))
+        .append_events(request(
+            AppendEventsRequest {
+                events: vec![broken],
+            },
+            &service,
+            None,
+            None,
+        ))
         .await
         .unwrap_err();
-    for field in ["events[0].event_id", "events[0].service", "events[0].occur_time", "events[0].subject"] {
+    for field in [
+        "events[0].event_id",
+        "events[0].service",
+        "events[0].occur_time",
+        "events[0].subject",
+    ] {
         assert_invalid(&status, field);
     }
     let status = cluster
         .audit()
-        .append_events(request(AppendEventsRequest { events: vec![] }, &service, None, None))
+        .append_events(request(
+            AppendEventsRequest { events: vec![] },
+            &service,
+            None,
+            None,
+        ))
         .await
         .unwrap_err();
     assert_invalid(&status, "events");

@@ -67,7 +67,9 @@ async fn register_record_and_audit() {
     let again = cluster
         .records()
         .get_subject_record(request(
-            GetSubjectRecordRequest { id: record.id.clone() },
+            GetSubjectRecordRequest {
+                id: record.id.clone(),
+            },
             &token,
             Some("judgment_enforcement"),
             Some("THA-2026-0042"),
@@ -102,23 +104,58 @@ async fn register_record_and_audit() {
     }
     let summary: Vec<(&str, &str, &str, &str)> = events
         .iter()
-        .map(|e| (e.service.as_str(), e.rpc.as_str(), e.purpose.as_str(), e.outcome.as_str()))
+        .map(|e| {
+            (
+                e.service.as_str(),
+                e.rpc.as_str(),
+                e.purpose.as_str(),
+                e.outcome.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         [
-            ("identity", "/dancu.identity.v1.IdentityService/RegisterCitizen", "residence_management", "OK"),
-            ("identity", "/dancu.identity.v1.IdentityService/GetCitizen", "residence_management", "OK"),
+            (
+                "identity",
+                "/dancu.identity.v1.IdentityService/RegisterCitizen",
+                "residence_management",
+                "OK"
+            ),
+            (
+                "identity",
+                "/dancu.identity.v1.IdentityService/GetCitizen",
+                "residence_management",
+                "OK"
+            ),
             // The lookup records made on the officer's behalf.
-            ("identity", "/dancu.identity.v1.IdentityService/GetCitizen", "judgment_enforcement", "OK"),
-            ("records", "/dancu.records.v1.RecordsService/CreateSubjectRecord", "judgment_enforcement", "OK"),
-            ("records", "/dancu.records.v1.RecordsService/GetSubjectRecord", "judgment_enforcement", "OK"),
+            (
+                "identity",
+                "/dancu.identity.v1.IdentityService/GetCitizen",
+                "judgment_enforcement",
+                "OK"
+            ),
+            (
+                "records",
+                "/dancu.records.v1.RecordsService/CreateSubjectRecord",
+                "judgment_enforcement",
+                "OK"
+            ),
+            (
+                "records",
+                "/dancu.records.v1.RecordsService/GetSubjectRecord",
+                "judgment_enforcement",
+                "OK"
+            ),
         ]
     );
     for event in &events {
         assert_eq!(event.actor_id, admin_id, "every event names the officer");
         assert_eq!(event.actor_unit, "BCA");
-        assert!(event.subject.is_empty(), "the personal ID is never returned");
+        assert!(
+            event.subject.is_empty(),
+            "the personal ID is never returned"
+        );
         assert_eq!(event.subject_hash.len(), 64, "keyed SHA-256 hex");
         assert_eq!(event.trace_id.len(), 32, "every call is traced");
     }

@@ -4,9 +4,9 @@
 use dancu_e2e::{Cluster, channel};
 use dancu_kit::config::ServiceKind;
 use futures::StreamExt;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 async fn check(endpoint: &str, service: &str) -> Result<i32, tonic::Status> {
     HealthClient::new(channel(endpoint))
@@ -18,10 +18,10 @@ async fn check(endpoint: &str, service: &str) -> Result<i32, tonic::Status> {
 }
 
 async fn services_v1(endpoint: &str) -> Vec<String> {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
@@ -33,16 +33,18 @@ async fn services_v1(endpoint: &str) -> Vec<String> {
         .into_inner();
     let response = responses.next().await.expect("one response").expect("ok");
     match response.message_response {
-        Some(MessageResponse::ListServicesResponse(list)) => list.service.into_iter().map(|s| s.name).collect(),
+        Some(MessageResponse::ListServicesResponse(list)) => {
+            list.service.into_iter().map(|s| s.name).collect()
+        }
         other => panic!("unexpected reflection answer: {other:?}"),
     }
 }
 
 async fn services_v1alpha(endpoint: &str) -> Vec<String> {
+    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
     use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
@@ -54,7 +56,9 @@ async fn services_v1alpha(endpoint: &str) -> Vec<String> {
         .into_inner();
     let response = responses.next().await.expect("one response").expect("ok");
     match response.message_response {
-        Some(MessageResponse::ListServicesResponse(list)) => list.service.into_iter().map(|s| s.name).collect(),
+        Some(MessageResponse::ListServicesResponse(list)) => {
+            list.service.into_iter().map(|s| s.name).collect()
+        }
         other => panic!("unexpected reflection answer: {other:?}"),
     }
 }
@@ -63,33 +67,63 @@ async fn services_v1alpha(endpoint: &str) -> Vec<String> {
 async fn health_and_reflection_answer_on_every_service() {
     let mut cluster = Cluster::start().await;
     let expectations = [
-        (ServiceKind::Identity, vec!["dancu.identity.v1.IdentityService", "dancu.identity.v1.AuthService"]),
-        (ServiceKind::Records, vec!["dancu.records.v1.RecordsService"]),
+        (
+            ServiceKind::Identity,
+            vec![
+                "dancu.identity.v1.IdentityService",
+                "dancu.identity.v1.AuthService",
+            ],
+        ),
+        (
+            ServiceKind::Records,
+            vec!["dancu.records.v1.RecordsService"],
+        ),
         (ServiceKind::Audit, vec!["dancu.audit.v1.AuditService"]),
     ];
     for (kind, services) in &expectations {
         let endpoint = cluster.endpoint(*kind);
-        assert_eq!(check(&endpoint, "").await.expect("overall health"), ServingStatus::Serving as i32);
+        assert_eq!(
+            check(&endpoint, "").await.expect("overall health"),
+            ServingStatus::Serving as i32
+        );
         for service in services {
-            assert_eq!(check(&endpoint, service).await.expect("service health"), ServingStatus::Serving as i32);
+            assert_eq!(
+                check(&endpoint, service).await.expect("service health"),
+                ServingStatus::Serving as i32
+            );
         }
         let unknown = check(&endpoint, "no.such.Service").await.unwrap_err();
         assert_eq!(unknown.code(), tonic::Code::NotFound);
 
-        for listed in [services_v1(&endpoint).await, services_v1alpha(&endpoint).await] {
+        for listed in [
+            services_v1(&endpoint).await,
+            services_v1alpha(&endpoint).await,
+        ] {
             for service in services {
-                assert!(listed.iter().any(|s| s == service), "{service} missing from {listed:?}");
+                assert!(
+                    listed.iter().any(|s| s == service),
+                    "{service} missing from {listed:?}"
+                );
             }
-            assert!(listed.iter().any(|s| s == "grpc.health.v1.Health"), "{listed:?}");
+            assert!(
+                listed.iter().any(|s| s == "grpc.health.v1.Health"),
+                "{listed:?}"
+            );
         }
     }
 
     // A stopped service stops answering; a restarted one is SERVING again on its data.
     cluster.stop(ServiceKind::Audit).await;
-    assert!(check(&cluster.endpoint(ServiceKind::Audit), "").await.is_err());
+    assert!(
+        check(&cluster.endpoint(ServiceKind::Audit), "")
+            .await
+            .is_err()
+    );
     cluster.restart(ServiceKind::Audit).await;
     assert_eq!(
-        check(&cluster.endpoint(ServiceKind::Audit), "").await.expect("health after restart"),
+        check(&cluster.endpoint(ServiceKind::Audit), "")
+            .await
+            .expect("health after restart"),
         ServingStatus::Serving as i32
     );
     cluster.shutdown().await;

@@ -64,7 +64,9 @@ fn find<'a>(spans: &'a [Span], name: &str, service: &str) -> Vec<&'a Span> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_trace_spans_records_identity_and_audit() {
     let collector = Collector::default();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind collector");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind collector");
     let address = listener.local_addr().expect("address");
     let server = collector.clone();
     tokio::spawn(async move {
@@ -114,7 +116,12 @@ async fn one_trace_spans_records_identity_and_audit() {
             .await
             .expect("flush");
         spans = collector.spans.lock().expect("lock").clone();
-        if !find(&spans, "dancu.records.v1.RecordsService/CreateSubjectRecord", "records").is_empty()
+        if !find(
+            &spans,
+            "dancu.records.v1.RecordsService/CreateSubjectRecord",
+            "records",
+        )
+        .is_empty()
             && find(&spans, "dancu.audit.v1.AuditService/AppendEvents", "audit").len() >= 3
         {
             break;
@@ -122,19 +129,30 @@ async fn one_trace_spans_records_identity_and_audit() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let records = find(&spans, "dancu.records.v1.RecordsService/CreateSubjectRecord", "records");
+    let records = find(
+        &spans,
+        "dancu.records.v1.RecordsService/CreateSubjectRecord",
+        "records",
+    );
     assert_eq!(records.len(), 1, "one records server span");
     let records = records[0];
     let trace = &records.trace_id;
     assert_eq!(trace.len(), 16);
 
-    let lookups: Vec<&Span> = find(&spans, "dancu.identity.v1.IdentityService/GetCitizen", "identity")
-        .into_iter()
-        .filter(|s| &s.trace_id == trace)
-        .collect();
+    let lookups: Vec<&Span> = find(
+        &spans,
+        "dancu.identity.v1.IdentityService/GetCitizen",
+        "identity",
+    )
+    .into_iter()
+    .filter(|s| &s.trace_id == trace)
+    .collect();
     assert_eq!(lookups.len(), 1, "records' lookup joins its trace");
     let lookup = lookups[0];
-    assert_eq!(lookup.parent_span_id, records.span_id, "identity span is a child of records");
+    assert_eq!(
+        lookup.parent_span_id, records.span_id,
+        "identity span is a child of records"
+    );
 
     let appends: Vec<&Span> = find(&spans, "dancu.audit.v1.AuditService/AppendEvents", "audit")
         .into_iter()
@@ -153,8 +171,16 @@ async fn one_trace_spans_records_identity_and_audit() {
     for span in &spans {
         for kv in &span.attributes {
             if let Some(Some(Value::StringValue(value))) = kv.value.as_ref().map(|v| &v.value) {
-                assert!(!value.contains("001090123456"), "personal ID in span attribute {}", kv.key);
-                assert!(!value.contains(&token), "token in span attribute {}", kv.key);
+                assert!(
+                    !value.contains("001090123456"),
+                    "personal ID in span attribute {}",
+                    kv.key
+                );
+                assert!(
+                    !value.contains(&token),
+                    "token in span attribute {}",
+                    kv.key
+                );
             }
         }
     }

@@ -16,7 +16,12 @@ pub struct Touched<'a> {
 
 /// The audit event of a call by `ctx` to `service`, touching `touched`, ending with
 /// `outcome`. The id is a fresh UUIDv7 (time-ordered; the idempotency key).
-pub fn new_event(service: &str, ctx: &CallContext, touched: Touched<'_>, outcome: tonic::Code) -> AuditEvent {
+pub fn new_event(
+    service: &str,
+    ctx: &CallContext,
+    touched: Touched<'_>,
+    outcome: tonic::Code,
+) -> AuditEvent {
     let now = chrono::Utc::now();
     AuditEvent {
         event_id: uuid::Uuid::now_v7().to_string(),

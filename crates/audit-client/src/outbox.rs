@@ -67,7 +67,11 @@ impl AuditOutbox {
 
     /// Writes `event` into the outbox through `conn`: pass the transaction of the write the
     /// event describes, so both commit or neither does.
-    pub async fn stage<C: ConnectionTrait>(&self, conn: &C, event: &AuditEvent) -> Result<(), DbErr> {
+    pub async fn stage<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        event: &AuditEvent,
+    ) -> Result<(), DbErr> {
         entity::Entity::insert(entity::ActiveModel {
             event_id: Set(event.event_id.clone()),
             payload: Set(event.encode_to_vec()),
@@ -125,13 +129,17 @@ impl AuditOutbox {
             match AuditEvent::decode(row.payload.as_slice()) {
                 Ok(event) => events.push(event),
                 // Written by this crate; undecodable means a bug, never silently dropped.
-                Err(error) => tracing::error!(%error, seq = row.seq, "undecodable audit outbox row"),
+                Err(error) => {
+                    tracing::error!(%error, seq = row.seq, "undecodable audit outbox row")
+                }
             }
             ids.push(row.event_id);
         }
         let shipped = events.len();
         self.send(events).await?;
-        self.remove(ids).await.map_err(|e| dancu_kit::error::storage(&e))?;
+        self.remove(ids)
+            .await
+            .map_err(|e| dancu_kit::error::storage(&e))?;
         Ok(shipped)
     }
 
@@ -182,7 +190,10 @@ impl AuditOutbox {
             // Last attempt on the way out; what fails stays for the next start.
             let _ = outbox.ship_backlog().await;
         });
-        RelayHandle { stop: stop_tx, task }
+        RelayHandle {
+            stop: stop_tx,
+            task,
+        }
     }
 }
 

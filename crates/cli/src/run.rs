@@ -61,8 +61,13 @@ pub async fn run_service(
 /// `dancu up`.
 pub async fn up(config_file: Option<&Path>) -> anyhow::Result<()> {
     let config = load(config_file)?;
-    let telemetry = telemetry::init("dancu", config.log_format, &config.log_level, SpanExport::FromEnv)
-        .map_err(|e| anyhow::anyhow!("telemetry: {e}"))?;
+    let telemetry = telemetry::init(
+        "dancu",
+        config.log_format,
+        &config.log_level,
+        SpanExport::FromEnv,
+    )
+    .map_err(|e| anyhow::anyhow!("telemetry: {e}"))?;
     let mut listeners = Vec::new();
     for kind in ServiceKind::ALL {
         listeners.push((kind, bind(&config, kind).await?));
@@ -80,7 +85,11 @@ pub async fn up(config_file: Option<&Path>) -> anyhow::Result<()> {
         });
     }
     println!("dancu is up (data in {}):", config.data_dir.display());
-    for kind in [ServiceKind::Identity, ServiceKind::Records, ServiceKind::Audit] {
+    for kind in [
+        ServiceKind::Identity,
+        ServiceKind::Records,
+        ServiceKind::Audit,
+    ] {
         println!("  {:<9} {}", kind.name(), config.service(kind).endpoint);
     }
     println!(
@@ -98,10 +107,10 @@ pub async fn up(config_file: Option<&Path>) -> anyhow::Result<()> {
     }
     let _ = stop_tx.send(true);
     while let Some(joined) = tasks.join_next().await {
-        if failure.is_none() {
-            if let Err(e) = describe(joined) {
-                failure = Some(Err(e));
-            }
+        if let Err(e) = describe(joined)
+            && failure.is_none()
+        {
+            failure = Some(Err(e));
         }
     }
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
@@ -126,11 +135,26 @@ fn describe(
 pub async fn serve(config_file: Option<&Path>, service: Service) -> anyhow::Result<()> {
     let config = load(config_file)?;
     let kind = ServiceKind::from(service);
-    let telemetry = telemetry::init(kind.name(), config.log_format, &config.log_level, SpanExport::FromEnv)
-        .map_err(|e| anyhow::anyhow!("telemetry: {e}"))?;
+    let telemetry = telemetry::init(
+        kind.name(),
+        config.log_format,
+        &config.log_level,
+        SpanExport::FromEnv,
+    )
+    .map_err(|e| anyhow::anyhow!("telemetry: {e}"))?;
     let listener = bind(&config, kind).await?;
-    println!("dancu {} listening on {}", kind.name(), config.service(kind).listen);
-    let result = run_service(&config, kind, listener, dancu_kit::server::shutdown_signal()).await;
+    println!(
+        "dancu {} listening on {}",
+        kind.name(),
+        config.service(kind).listen
+    );
+    let result = run_service(
+        &config,
+        kind,
+        listener,
+        dancu_kit::server::shutdown_signal(),
+    )
+    .await;
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     result
 }

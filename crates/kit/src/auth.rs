@@ -130,9 +130,7 @@ impl RemoteKeySource {
     pub fn new(endpoint: &str) -> Result<Self, crate::client::ClientError> {
         let channel = crate::client::traced_channel(endpoint)?;
         Ok(Self {
-            client: dancu_proto::identity::v1::auth_service_client::AuthServiceClient::new(
-                channel,
-            ),
+            client: dancu_proto::identity::v1::auth_service_client::AuthServiceClient::new(channel),
         })
     }
 }

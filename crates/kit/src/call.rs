@@ -35,7 +35,10 @@ impl CallContext {
         let mut violations = FieldViolations::new();
         let purpose = match metadata.get(PURPOSE_HEADER).map(|v| v.to_str()) {
             None => {
-                violations.add(PURPOSE_HEADER, "a purpose is required for personal-data calls");
+                violations.add(
+                    PURPOSE_HEADER,
+                    "a purpose is required for personal-data calls",
+                );
                 None
             }
             Some(Err(_)) => {

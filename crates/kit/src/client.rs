@@ -37,7 +37,10 @@ pub fn traced_channel(endpoint: &str) -> Result<TracedChannel, ClientError> {
 pub struct TracePropagation;
 
 impl Interceptor for TracePropagation {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         crate::telemetry::inject_current_context(request.metadata_mut());
         Ok(request)
     }

@@ -134,7 +134,9 @@ impl Config {
             None => figment = figment.merge(Toml::file("dancu.toml")),
         }
         figment = figment.merge(Env::prefixed("DANCU_").split("__"));
-        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
     /// Settings of one service.
@@ -208,19 +210,30 @@ mod tests {
         assert_eq!(config.identity.listen.port(), 50051);
         assert_eq!(config.records.listen.port(), 50052);
         assert_eq!(config.audit.listen.port(), 50053);
-        assert!(config.database_url(ServiceKind::Records).ends_with("records.db?mode=rwc"));
+        assert!(
+            config
+                .database_url(ServiceKind::Records)
+                .ends_with("records.db?mode=rwc")
+        );
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("custom.toml", "token_ttl_secs = 60\n[audit]\nlisten = \"127.0.0.1:6000\"\n")?;
+            jail.create_file(
+                "custom.toml",
+                "token_ttl_secs = 60\n[audit]\nlisten = \"127.0.0.1:6000\"\n",
+            )?;
             jail.set_env("DANCU_TOKEN_TTL_SECS", "120");
             jail.set_env("DANCU_RECORDS__DATABASE_URL", "postgres://db/records");
             let config = Config::load(Some(Path::new("custom.toml"))).expect("loads");
             assert_eq!(config.token_ttl_secs, 120, "env beats file");
             assert_eq!(config.audit.listen.port(), 6000, "file beats default");
-            assert_eq!(config.database_url(ServiceKind::Records), "postgres://db/records");
+            assert_eq!(
+                config.database_url(ServiceKind::Records),
+                "postgres://db/records"
+            );
             Ok(())
         });
     }

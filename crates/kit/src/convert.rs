@@ -61,9 +61,17 @@ mod tests {
     fn dates_round_trip_and_reject_impossible() {
         let date = NaiveDate::from_ymd_opt(1990, 2, 28).unwrap();
         assert_eq!(date_from_proto(&date_to_proto(date)), Some(date));
-        let feb30 = pb::Date { year: 1990, month: 2, day: 30 };
+        let feb30 = pb::Date {
+            year: 1990,
+            month: 2,
+            day: 30,
+        };
         assert_eq!(date_from_proto(&feb30), None);
-        let negative = pb::Date { year: 1990, month: -1, day: 1 };
+        let negative = pb::Date {
+            year: 1990,
+            month: -1,
+            day: 1,
+        };
         assert_eq!(date_from_proto(&negative), None);
     }
 
@@ -71,7 +79,10 @@ mod tests {
     fn timestamps_round_trip() {
         let us = 1_700_000_000_123_456;
         assert_eq!(timestamp_to_us(&timestamp_from_us(us)), Some(us));
-        let bad = prost_types::Timestamp { seconds: 1, nanos: -5 };
+        let bad = prost_types::Timestamp {
+            seconds: 1,
+            nanos: -5,
+        };
         assert_eq!(timestamp_to_us(&bad), None);
     }
 

@@ -57,25 +57,16 @@ pub async fn serve(
             .set_service_status(*name, ServingStatus::Serving)
             .await;
     }
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(dancu_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(dancu_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-    let routes = spec
-        .routes
-        .add_service(health)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+    let routes = with_reflection(spec.routes.add_service(health), &spec.grpc_services)?;
 
     let service_name = spec.kind.name();
     let names = spec.grpc_services.clone();
     let shutdown = async move {
         shutdown.await;
-        tracing::info!(service = service_name, "shutting down: draining in-flight calls");
+        tracing::info!(
+            service = service_name,
+            "shutting down: draining in-flight calls"
+        );
         reporter
             .set_service_status("", ServingStatus::NotServing)
             .await;
@@ -94,6 +85,29 @@ pub async fn serve(
         .await?;
     tracing::info!(service = service_name, "stopped");
     Ok(())
+}
+
+/// Adds reflection (v1 and v1alpha) advertising exactly the services this server runs,
+/// with the descriptors of everything they use — including `google.rpc` error details, so
+/// that grpcurl can decode field violations.
+fn with_reflection(
+    routes: Routes,
+    services: &[&'static str],
+) -> Result<Routes, tonic_reflection::server::Error> {
+    let configure = || {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(dancu_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health");
+        for name in services {
+            builder = builder.with_service_name(*name);
+        }
+        builder
+    };
+    Ok(routes
+        .add_service(configure().build_v1()?)
+        .add_service(configure().build_v1alpha()?))
 }
 
 /// The span of one inbound call: named after the gRPC method, child of the caller's trace.

@@ -102,10 +102,15 @@ pub fn init(
     // Logs follow the configured level; spans of dancu's own code always reach OpenTelemetry
     // (so trace ids exist for logs and audit events whatever the log level), while
     // library spans (h2, hyper, sqlx) stay out of traces.
-    let spans = tracing_subscriber::filter::Targets::new().with_target("dancu", tracing::Level::INFO);
+    let spans =
+        tracing_subscriber::filter::Targets::new().with_target("dancu", tracing::Level::INFO);
     tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
-        .with(tracing_opentelemetry::layer().with_tracer(tracer).with_filter(spans))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(spans),
+        )
         .try_init()?;
     Ok(Telemetry { provider })
 }

@@ -3,7 +3,8 @@
 #![allow(missing_docs, clippy::all)]
 
 /// Encoded `FileDescriptorSet` of every dancu proto file (for server reflection).
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dancu_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/dancu_descriptor.bin"));
 
 /// `dancu.common.v1`: types shared by every service.
 pub mod common {

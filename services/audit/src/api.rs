@@ -80,7 +80,10 @@ impl AuditService for AuditApi {
         let from_us = timestamp_us(request.start_time.as_ref(), "start_time", &mut violations);
         let to_us = timestamp_us(request.end_time.as_ref(), "end_time", &mut violations);
         if !(0..=MAX_PAGE_SIZE).contains(&request.page_size) {
-            violations.add("page_size", format!("must be between 0 and {MAX_PAGE_SIZE}"));
+            violations.add(
+                "page_size",
+                format!("must be between 0 and {MAX_PAGE_SIZE}"),
+            );
         }
         let after_seq = match non_empty(&request.page_token) {
             None => None,
@@ -122,7 +125,11 @@ fn non_empty(s: &str) -> Option<&str> {
 }
 
 /// Checks one submitted event; records violations under `events[i].<field>`.
-fn validate_event(i: usize, e: AuditEvent, violations: &mut FieldViolations) -> Option<SubmittedEvent> {
+fn validate_event(
+    i: usize,
+    e: AuditEvent,
+    violations: &mut FieldViolations,
+) -> Option<SubmittedEvent> {
     let field = |name: &str| format!("events[{i}].{name}");
     let mut ok = true;
     if uuid::Uuid::parse_str(&e.event_id).is_err() {
@@ -181,7 +188,11 @@ fn validate_event(i: usize, e: AuditEvent, violations: &mut FieldViolations) -> 
 }
 
 /// Unix microseconds of a timestamp, recording a violation if it is out of range.
-fn timestamp_us(ts: Option<&Timestamp>, field: &str, violations: &mut FieldViolations) -> Option<i64> {
+fn timestamp_us(
+    ts: Option<&Timestamp>,
+    field: &str,
+    violations: &mut FieldViolations,
+) -> Option<i64> {
     let us = timestamp_to_us(ts?);
     if us.is_none() {
         violations.add(field, "is not a valid timestamp");
@@ -238,7 +249,10 @@ mod tests {
     fn timestamps_round_trip() {
         let ts = timestamp_from_us(1_700_000_000_123_456);
         let mut violations = FieldViolations::new();
-        assert_eq!(timestamp_us(Some(&ts), "t", &mut violations), Some(1_700_000_000_123_456));
+        assert_eq!(
+            timestamp_us(Some(&ts), "t", &mut violations),
+            Some(1_700_000_000_123_456)
+        );
         assert!(violations.is_empty());
     }
 }

@@ -38,9 +38,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
     let settings = config.service(ServiceKind::Audit);
-    let store =
-        store::AuditStore::open(&config.database_url(ServiceKind::Audit), settings.db_max_connections)
-            .await?;
+    let store = store::AuditStore::open(
+        &config.database_url(ServiceKind::Audit),
+        settings.db_max_connections,
+    )
+    .await?;
     let log = Arc::new(app::AuditLog::open(store).await?);
     let keys = Arc::new(RemoteKeySource::new(&config.identity.endpoint)?);
     let verifier = Arc::new(TokenVerifier::new(keys));

@@ -4,7 +4,9 @@
 use crate::app::{Accounts, Citizen, Citizens, IdentityError, TokenIssuer};
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
-use dancu_kit::convert::{date_from_proto, date_to_proto, sex_from_proto, sex_to_proto, timestamp_from_us};
+use dancu_kit::convert::{
+    date_from_proto, date_to_proto, sex_from_proto, sex_to_proto, timestamp_from_us,
+};
 use dancu_kit::error::{FieldViolations, invalid_field, storage};
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::auth_service_server::AuthService;
@@ -22,7 +24,9 @@ impl From<IdentityError> for Status {
             IdentityError::AlreadyExists => {
                 Status::already_exists("a citizen with this personal ID is already registered")
             }
-            IdentityError::BadCredentials => Status::unauthenticated("invalid username or password"),
+            IdentityError::BadCredentials => {
+                Status::unauthenticated("invalid username or password")
+            }
             IdentityError::Storage(e) => storage(&e),
             IdentityError::Corrupt(field) => {
                 tracing::error!(field, "corrupt citizen row");
@@ -62,7 +66,10 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::RegisterCitizenRequest>,
     ) -> Result<Response<pb::Citizen>, Status> {
-        let ctx = CallContext::from_request(&request, "/dancu.identity.v1.IdentityService/RegisterCitizen")?;
+        let ctx = CallContext::from_request(
+            &request,
+            "/dancu.identity.v1.IdentityService/RegisterCitizen",
+        )?;
         let citizen = match validate_citizen(request.into_inner().citizen) {
             Ok(citizen) => citizen,
             Err(status) => return Err(self.reject(&ctx, status).await),
@@ -75,10 +82,15 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::GetCitizenRequest>,
     ) -> Result<Response<pb::Citizen>, Status> {
-        let ctx = CallContext::from_request(&request, "/dancu.identity.v1.IdentityService/GetCitizen")?;
+        let ctx =
+            CallContext::from_request(&request, "/dancu.identity.v1.IdentityService/GetCitizen")?;
         let personal_id = match PersonalId::parse(request.get_ref().personal_id.trim()) {
             Ok(id) => id,
-            Err(e) => return Err(self.reject(&ctx, invalid_field("personal_id", e.to_string())).await),
+            Err(e) => {
+                return Err(self
+                    .reject(&ctx, invalid_field("personal_id", e.to_string()))
+                    .await);
+            }
         };
         let citizen = self.citizens.get(&ctx, &personal_id).await?;
         Ok(Response::new(to_proto(citizen)))
@@ -173,7 +185,10 @@ impl AuthApi {
 
 #[tonic::async_trait]
 impl AuthService for AuthApi {
-    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::LoginResponse>, Status> {
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         if request.username.trim().is_empty() {
@@ -216,4 +231,3 @@ impl AuthService for AuthApi {
         }))
     }
 }
-

@@ -77,8 +77,9 @@ pub async fn run(
     let relay = outbox.spawn_relay();
     let citizens = Arc::new(Citizens::new(store, outbox));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));
-    let routes = tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
-        .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)));
+    let routes =
+        tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
+            .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)));
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Identity,

@@ -1,7 +1,10 @@
 //! The gRPC face of the records service: decode and validate requests, call the use
 //! cases, map results and the one error enum to gRPC.
 
-use crate::app::{Classification, NewSubjectRecord, RecordsError, Source, SourceKind, SubjectRecord, SubjectRecords};
+use crate::app::{
+    Classification, NewSubjectRecord, RecordsError, Source, SourceKind, SubjectRecord,
+    SubjectRecords,
+};
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
 use dancu_kit::convert::{date_to_proto, timestamp_from_us};
@@ -63,7 +66,10 @@ impl RecordsService for RecordsApi {
         &self,
         request: Request<pb::CreateSubjectRecordRequest>,
     ) -> Result<Response<pb::SubjectRecord>, Status> {
-        let ctx = CallContext::from_request(&request, "/dancu.records.v1.RecordsService/CreateSubjectRecord")?;
+        let ctx = CallContext::from_request(
+            &request,
+            "/dancu.records.v1.RecordsService/CreateSubjectRecord",
+        )?;
         let new = match validate_create(request.into_inner()) {
             Ok(new) => new,
             Err(status) => return Err(self.reject(&ctx, status).await),
@@ -76,10 +82,15 @@ impl RecordsService for RecordsApi {
         &self,
         request: Request<pb::GetSubjectRecordRequest>,
     ) -> Result<Response<pb::SubjectRecord>, Status> {
-        let ctx = CallContext::from_request(&request, "/dancu.records.v1.RecordsService/GetSubjectRecord")?;
+        let ctx = CallContext::from_request(
+            &request,
+            "/dancu.records.v1.RecordsService/GetSubjectRecord",
+        )?;
         let id = request.get_ref().id.trim();
         if uuid::Uuid::parse_str(id).is_err() {
-            return Err(self.reject(&ctx, invalid_field("id", "must be a UUID")).await);
+            return Err(self
+                .reject(&ctx, invalid_field("id", "must be a UUID"))
+                .await);
         }
         let record = self.records.get(&ctx, id).await?;
         Ok(Response::new(to_proto(record)))
@@ -93,7 +104,10 @@ fn validate_create(request: pb::CreateSubjectRecordRequest) -> Result<NewSubject
         .ok();
     let classification = classification_from_proto(request.classification);
     if classification.is_none() {
-        violations.add("classification", "is required and must be a known classification");
+        violations.add(
+            "classification",
+            "is required and must be a known classification",
+        );
     }
     let source = match request.source {
         None => {
@@ -113,7 +127,10 @@ fn validate_create(request: pb::CreateSubjectRecordRequest) -> Result<NewSubject
     }
 }
 
-fn validate_source(source: pb::SourceReference, violations: &mut FieldViolations) -> Option<Source> {
+fn validate_source(
+    source: pb::SourceReference,
+    violations: &mut FieldViolations,
+) -> Option<Source> {
     let kind = source_kind_from_proto(source.kind);
     if kind.is_none() {
         violations.add("source.kind", "is required and must be a known source kind");
@@ -124,7 +141,9 @@ fn validate_source(source: pb::SourceReference, violations: &mut FieldViolations
     let unit = source.issuing_unit.trim();
     let unit_ok = !unit.is_empty()
         && unit.len() <= MAX_UNIT_CHARS
-        && unit.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && unit
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !unit_ok {
         violations.add(
             "source.issuing_unit",
@@ -141,27 +160,54 @@ fn validate_source(source: pb::SourceReference, violations: &mut FieldViolations
 const CLASSIFICATION_MAP: [(pb::Classification, Classification); 7] = [
     (pb::Classification::Criminal, Classification::Criminal),
     (pb::Classification::DrugRelated, Classification::DrugRelated),
-    (pb::Classification::PriorConviction, Classification::PriorConviction),
-    (pb::Classification::PriorViolation, Classification::PriorViolation),
-    (pb::Classification::SuspiciousSigns, Classification::SuspiciousSigns),
-    (pb::Classification::CommunityEducation, Classification::CommunityEducation),
-    (pb::Classification::PostRehabilitation, Classification::PostRehabilitation),
+    (
+        pb::Classification::PriorConviction,
+        Classification::PriorConviction,
+    ),
+    (
+        pb::Classification::PriorViolation,
+        Classification::PriorViolation,
+    ),
+    (
+        pb::Classification::SuspiciousSigns,
+        Classification::SuspiciousSigns,
+    ),
+    (
+        pb::Classification::CommunityEducation,
+        Classification::CommunityEducation,
+    ),
+    (
+        pb::Classification::PostRehabilitation,
+        Classification::PostRehabilitation,
+    ),
 ];
 const SOURCE_KIND_MAP: [(pb::SourceKind, SourceKind); 4] = [
     (pb::SourceKind::Investigation, SourceKind::Investigation),
-    (pb::SourceKind::JudgmentEnforcement, SourceKind::JudgmentEnforcement),
+    (
+        pb::SourceKind::JudgmentEnforcement,
+        SourceKind::JudgmentEnforcement,
+    ),
     (pb::SourceKind::Operational, SourceKind::Operational),
-    (pb::SourceKind::AdministrativeViolation, SourceKind::AdministrativeViolation),
+    (
+        pb::SourceKind::AdministrativeViolation,
+        SourceKind::AdministrativeViolation,
+    ),
 ];
 
 fn classification_from_proto(value: i32) -> Option<Classification> {
     let wire = pb::Classification::try_from(value).ok()?;
-    CLASSIFICATION_MAP.iter().find(|(p, _)| *p == wire).map(|(_, c)| *c)
+    CLASSIFICATION_MAP
+        .iter()
+        .find(|(p, _)| *p == wire)
+        .map(|(_, c)| *c)
 }
 
 fn source_kind_from_proto(value: i32) -> Option<SourceKind> {
     let wire = pb::SourceKind::try_from(value).ok()?;
-    SOURCE_KIND_MAP.iter().find(|(p, _)| *p == wire).map(|(_, k)| *k)
+    SOURCE_KIND_MAP
+        .iter()
+        .find(|(p, _)| *p == wire)
+        .map(|(_, k)| *k)
 }
 
 fn to_proto(record: SubjectRecord) -> pb::SubjectRecord {

@@ -50,15 +50,21 @@ pub async fn run(
     )
     .await?;
     let service_secret = config.clone().resolve_service_secret()?;
-    let login = ServiceAccountLogin::new(&config.identity.endpoint, SERVICE_ACCOUNT, service_secret)?;
-    let outbox = AuditOutbox::new(store.connection().clone(), &config.audit.endpoint, Arc::new(login))?;
+    let login =
+        ServiceAccountLogin::new(&config.identity.endpoint, SERVICE_ACCOUNT, service_secret)?;
+    let outbox = AuditOutbox::new(
+        store.connection().clone(),
+        &config.audit.endpoint,
+        Arc::new(login),
+    )?;
     let relay = outbox.spawn_relay();
     let identity = IdentityDirectory::new(&config.identity.endpoint)?;
     let records = Arc::new(SubjectRecords::new(store, identity, outbox));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(RemoteKeySource::new(
         &config.identity.endpoint,
     )?)));
-    let routes = tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(records)));
+    let routes =
+        tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(records)));
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Records,

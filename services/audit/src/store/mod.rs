@@ -10,8 +10,8 @@ pub use migration::Migrator;
 use entity::{event, setting};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -77,7 +77,11 @@ impl AuditStore {
 
     /// Stores the events whose ids are not stored yet, in one transaction; returns how many
     /// were new.
-    pub async fn insert_new(&self, events: Vec<NewEvent>, accept_time_us: i64) -> Result<u64, DbErr> {
+    pub async fn insert_new(
+        &self,
+        events: Vec<NewEvent>,
+        accept_time_us: i64,
+    ) -> Result<u64, DbErr> {
         if events.is_empty() {
             return Ok(0);
         }
@@ -139,7 +143,11 @@ impl AuditStore {
 
     /// The value of a setting, creating it with `init()` if it does not exist yet (the
     /// first writer wins when several start at once).
-    pub async fn setting_or_init(&self, name: &str, init: impl FnOnce() -> String) -> Result<String, DbErr> {
+    pub async fn setting_or_init(
+        &self,
+        name: &str,
+        init: impl FnOnce() -> String,
+    ) -> Result<String, DbErr> {
         if let Some(found) = setting::Entity::find_by_id(name).one(&self.db).await? {
             return Ok(found.value);
         }
@@ -147,7 +155,11 @@ impl AuditStore {
             name: Set(name.to_owned()),
             value: Set(init()),
         })
-        .on_conflict(OnConflict::column(setting::Column::Name).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(setting::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(&self.db)
         .await?;
         setting::Entity::find_by_id(name)

@@ -2,9 +2,9 @@
 
 use super::{IdentityError, TokenIssuer};
 use crate::store::{IdentityStore, InsertError, OfficerRow};
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use dancu_kit::auth::{ROLE_SERVICE, ROLE_SYSTEM_ADMIN};
 use std::sync::{Arc, LazyLock};
 
@@ -48,14 +48,22 @@ impl Accounts {
 
     /// Creates the bootstrap administrator if no administrator exists, with `password` or
     /// a generated one; returns the generated password (to be shown once) if any.
-    pub async fn bootstrap_admin(&self, password: Option<&str>) -> Result<Option<String>, IdentityError> {
+    pub async fn bootstrap_admin(
+        &self,
+        password: Option<&str>,
+    ) -> Result<Option<String>, IdentityError> {
         if self.store.any_officer_with_role(ROLE_SYSTEM_ADMIN).await? {
             return Ok(None);
         }
         let generated = password.is_none().then(dancu_kit::random_secret);
         let password = password.or(generated.as_deref()).unwrap_or_default();
         match self
-            .create(BOOTSTRAP_ADMIN, password, MINISTRY_UNIT, &[ROLE_SYSTEM_ADMIN])
+            .create(
+                BOOTSTRAP_ADMIN,
+                password,
+                MINISTRY_UNIT,
+                &[ROLE_SYSTEM_ADMIN],
+            )
             .await
         {
             Ok(()) => Ok(generated),
@@ -69,7 +77,10 @@ impl Accounts {
     pub async fn ensure_service_accounts(&self, secret: &str) -> Result<(), IdentityError> {
         for username in SERVICE_ACCOUNTS {
             match self.store.officer_by_username(username).await? {
-                None => match self.create(username, secret, "dancu", &[ROLE_SERVICE]).await {
+                None => match self
+                    .create(username, secret, "dancu", &[ROLE_SERVICE])
+                    .await
+                {
                     Ok(()) | Err(IdentityError::AlreadyExists) => {}
                     Err(e) => return Err(e),
                 },
@@ -83,7 +94,13 @@ impl Accounts {
         Ok(())
     }
 
-    async fn create(&self, username: &str, password: &str, unit: &str, roles: &[&str]) -> Result<(), IdentityError> {
+    async fn create(
+        &self,
+        username: &str,
+        password: &str,
+        unit: &str,
+        roles: &[&str],
+    ) -> Result<(), IdentityError> {
         let row = OfficerRow {
             id: uuid::Uuid::now_v7().to_string(),
             username: username.to_owned(),
@@ -118,9 +135,9 @@ impl Accounts {
             .filter(|r| !r.is_empty())
             .map(str::to_owned)
             .collect();
-        let signed = self
-            .issuer
-            .issue(&account.id, &account.username, &account.unit, roles.clone())?;
+        let signed =
+            self.issuer
+                .issue(&account.id, &account.username, &account.unit, roles.clone())?;
         Ok(LoginGrant {
             token: signed.token,
             expires_at: signed.expires_at,

@@ -47,12 +47,20 @@ impl Citizens {
     }
 
     /// Registers a citizen; the registration and its audit event commit together.
-    pub async fn register(&self, ctx: &CallContext, mut citizen: Citizen) -> Result<Citizen, IdentityError> {
+    pub async fn register(
+        &self,
+        ctx: &CallContext,
+        mut citizen: Citizen,
+    ) -> Result<Citizen, IdentityError> {
         citizen.created_us = chrono::Utc::now().timestamp_micros();
         citizen.version = 1;
         let subject = citizen.personal_id.as_str();
         let txn = self.store.begin().await?;
-        match self.store.insert_citizen(&txn, to_row(&citizen, &ctx.principal.id)).await {
+        match self
+            .store
+            .insert_citizen(&txn, to_row(&citizen, &ctx.principal.id))
+            .await
+        {
             Ok(()) => {}
             Err(InsertError::Duplicate) => {
                 txn.rollback().await?;
@@ -69,15 +77,28 @@ impl Citizens {
     }
 
     /// Looks a citizen up; the lookup is audited (found or not) before the answer leaves.
-    pub async fn get(&self, ctx: &CallContext, personal_id: &PersonalId) -> Result<Citizen, IdentityError> {
+    pub async fn get(
+        &self,
+        ctx: &CallContext,
+        personal_id: &PersonalId,
+    ) -> Result<Citizen, IdentityError> {
         let row = self.store.citizen(personal_id.as_str()).await?;
-        let outcome = if row.is_some() { Code::Ok } else { Code::NotFound };
+        let outcome = if row.is_some() {
+            Code::Ok
+        } else {
+            Code::NotFound
+        };
         self.audit(ctx, Some(personal_id.as_str()), outcome).await?;
         from_row(row.ok_or(IdentityError::NotFound)?)
     }
 
     /// Audits a call that ended before reaching the register (e.g. invalid input).
-    pub async fn audit(&self, ctx: &CallContext, subject: Option<&str>, outcome: Code) -> Result<(), IdentityError> {
+    pub async fn audit(
+        &self,
+        ctx: &CallContext,
+        subject: Option<&str>,
+        outcome: Code,
+    ) -> Result<(), IdentityError> {
         self.outbox
             .record(new_event(SERVICE, ctx, touched(subject), outcome))
             .await?;

@@ -46,7 +46,12 @@ impl TokenIssuer {
                 };
                 store.insert_signing_key(row.clone()).await?;
                 // Another instance may have raced us: use whichever key is newest.
-                store.signing_keys().await?.into_iter().next().unwrap_or(row)
+                store
+                    .signing_keys()
+                    .await?
+                    .into_iter()
+                    .next()
+                    .unwrap_or(row)
             }
         };
         Ok(Self {
@@ -58,7 +63,13 @@ impl TokenIssuer {
     }
 
     /// Signs a token for an account.
-    pub fn issue(&self, id: &str, username: &str, unit: &str, roles: Vec<String>) -> Result<SignedToken, IdentityError> {
+    pub fn issue(
+        &self,
+        id: &str,
+        username: &str,
+        unit: &str,
+        roles: Vec<String>,
+    ) -> Result<SignedToken, IdentityError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: id.to_owned(),

@@ -11,8 +11,8 @@ pub use migration::Migrator;
 
 use entity::{citizen, officer, signing_key};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -128,7 +128,11 @@ impl IdentityStore {
     }
 
     /// Adds a citizen through `conn` (a transaction, so the audit event commits with it).
-    pub async fn insert_citizen<C: ConnectionTrait>(&self, conn: &C, row: CitizenRow) -> Result<(), InsertError> {
+    pub async fn insert_citizen<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        row: CitizenRow,
+    ) -> Result<(), InsertError> {
         citizen::Entity::insert(citizen::ActiveModel {
             personal_id: Set(row.personal_id),
             full_name: Set(row.full_name),

@@ -36,7 +36,11 @@ impl IdentityDirectory {
 
     /// Looks the person up as the caller (their token, purpose and case travel along, so
     /// identity audits the lookup under the caller's name).
-    pub async fn snapshot(&self, ctx: &CallContext, personal_id: &PersonalId) -> Result<PersonSnapshot, RecordsError> {
+    pub async fn snapshot(
+        &self,
+        ctx: &CallContext,
+        personal_id: &PersonalId,
+    ) -> Result<PersonSnapshot, RecordsError> {
         let mut request = tonic::Request::new(GetCitizenRequest {
             personal_id: personal_id.as_str().to_owned(),
         });
@@ -44,7 +48,10 @@ impl IdentityDirectory {
         let bearer = MetadataValue::try_from(format!("Bearer {}", ctx.principal.token))
             .map_err(|_| RecordsError::IdentityUnavailable)?;
         metadata.insert("authorization", bearer);
-        metadata.insert(PURPOSE_HEADER, MetadataValue::from_static(ctx.purpose.as_str()));
+        metadata.insert(
+            PURPOSE_HEADER,
+            MetadataValue::from_static(ctx.purpose.as_str()),
+        );
         if let Some(case) = &ctx.case_reference
             && let Ok(value) = MetadataValue::try_from(case.as_str())
         {

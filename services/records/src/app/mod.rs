@@ -8,4 +8,6 @@ mod subjects;
 
 pub use error::RecordsError;
 pub use identity::{IdentityDirectory, PersonSnapshot};
-pub use subjects::{Classification, NewSubjectRecord, Source, SourceKind, SubjectRecord, SubjectRecords};
+pub use subjects::{
+    Classification, NewSubjectRecord, Source, SourceKind, SubjectRecord, SubjectRecords,
+};

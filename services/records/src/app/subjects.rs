@@ -61,7 +61,10 @@ const SOURCE_KINDS: [(SourceKind, &str); 4] = [
     (SourceKind::Investigation, "investigation"),
     (SourceKind::JudgmentEnforcement, "judgment_enforcement"),
     (SourceKind::Operational, "operational"),
-    (SourceKind::AdministrativeViolation, "administrative_violation"),
+    (
+        SourceKind::AdministrativeViolation,
+        "administrative_violation",
+    ),
 ];
 
 fn code_of<T: PartialEq + Copy>(table: &[(T, &'static str)], value: T) -> &'static str {
@@ -140,7 +143,11 @@ impl SubjectRecords {
 
     /// Creates a record once identity confirms the person exists. Any failure writes
     /// nothing but the audit event of the attempt.
-    pub async fn create(&self, ctx: &CallContext, new: NewSubjectRecord) -> Result<SubjectRecord, RecordsError> {
+    pub async fn create(
+        &self,
+        ctx: &CallContext,
+        new: NewSubjectRecord,
+    ) -> Result<SubjectRecord, RecordsError> {
         let subject = new.personal_id.as_str();
         let snapshot = match self.identity.snapshot(ctx, &new.personal_id).await {
             Ok(snapshot) => snapshot,
@@ -165,7 +172,12 @@ impl SubjectRecords {
             created_by: ctx.principal.id.clone(),
             created_us: chrono::Utc::now().timestamp_micros(),
         };
-        let event = new_event(SERVICE, ctx, touched(Some(subject), Some(&record.id)), Code::Ok);
+        let event = new_event(
+            SERVICE,
+            ctx,
+            touched(Some(subject), Some(&record.id)),
+            Code::Ok,
+        );
         let txn = self.store.begin().await?;
         self.store.insert(&txn, to_row(&record)).await?;
         self.outbox.stage(&txn, &event).await?;
@@ -180,7 +192,8 @@ impl SubjectRecords {
             self.audit(ctx, None, Some(id), Code::NotFound).await?;
             return Err(RecordsError::NotFound);
         };
-        self.audit(ctx, Some(&row.personal_id), Some(id), Code::Ok).await?;
+        self.audit(ctx, Some(&row.personal_id), Some(id), Code::Ok)
+            .await?;
         from_row(row)
     }
 
@@ -193,7 +206,12 @@ impl SubjectRecords {
         outcome: Code,
     ) -> Result<(), RecordsError> {
         self.outbox
-            .record(new_event(SERVICE, ctx, touched(subject, record_id), outcome))
+            .record(new_event(
+                SERVICE,
+                ctx,
+                touched(subject, record_id),
+                outcome,
+            ))
             .await?;
         Ok(())
     }

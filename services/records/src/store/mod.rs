@@ -9,8 +9,8 @@ pub use migration::Migrator;
 
 use entity::subject_record;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -39,7 +39,11 @@ impl RecordsStore {
     }
 
     /// Adds a record through `conn` (a transaction, so the audit event commits with it).
-    pub async fn insert<C: ConnectionTrait>(&self, conn: &C, row: SubjectRecordRow) -> Result<(), DbErr> {
+    pub async fn insert<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        row: SubjectRecordRow,
+    ) -> Result<(), DbErr> {
         subject_record::Entity::insert(subject_record::ActiveModel {
             id: Set(row.id),
             personal_id: Set(row.personal_id),
