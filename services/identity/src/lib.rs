@@ -72,7 +72,7 @@ pub async fn run(
     let outbox = AuditOutbox::new(
         store.connection().clone(),
         &config.audit.endpoint,
-        Arc::new(LocalTokenSource(issuer.clone())),
+        Arc::new(LocalTokenSource::new(issuer.clone())),
     )?;
     let relay = outbox.spawn_relay();
     let citizens = Arc::new(Citizens::new(store, outbox));

@@ -123,23 +123,51 @@ impl KeySource for LocalKeySource {
 /// Id of identity's own account in audit events it ships.
 pub const IDENTITY_SERVICE_ACCOUNT: &str = "svc-identity";
 
-/// Identity ships its audit events with tokens it signs for itself.
-pub struct LocalTokenSource(pub Arc<TokenIssuer>);
+/// Identity ships its audit events with tokens it signs for itself, reused until shortly
+/// before they expire (the audit service caches verified tokens, so fresh tokens per batch
+/// would defeat its cache).
+pub struct LocalTokenSource {
+    issuer: Arc<TokenIssuer>,
+    cached: std::sync::Mutex<Option<SignedToken>>,
+}
+
+/// Renew the service token when fewer than this many seconds remain.
+const RENEW_MARGIN_SECS: i64 = 30;
+
+impl LocalTokenSource {
+    /// A source signing with `issuer`.
+    pub fn new(issuer: Arc<TokenIssuer>) -> Self {
+        Self {
+            issuer,
+            cached: std::sync::Mutex::new(None),
+        }
+    }
+}
 
 #[async_trait]
 impl dancu_audit_client::TokenSource for LocalTokenSource {
     async fn token(&self) -> Result<String, Status> {
-        self.0
+        let now = chrono::Utc::now().timestamp();
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(token) = cached.as_ref()
+            && token.expires_at - RENEW_MARGIN_SECS > now
+        {
+            return Ok(token.token.clone());
+        }
+        let signed = self
+            .issuer
             .issue(
                 IDENTITY_SERVICE_ACCOUNT,
                 IDENTITY_SERVICE_ACCOUNT,
                 "dancu",
                 vec![ROLE_SERVICE.to_owned()],
             )
-            .map(|t| t.token)
             .map_err(|e| {
                 tracing::error!(error = %e, "signing the service token failed");
                 Status::internal("service token unavailable")
-            })
+            })?;
+        let token = signed.token.clone();
+        *cached = Some(signed);
+        Ok(token)
     }
 }
