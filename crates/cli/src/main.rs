@@ -1,6 +1,7 @@
 //! The `dancu` command line: run the whole suite (`dancu up`) or one service
 //! (`dancu serve identity|records|audit`).
 
+mod bench;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,11 @@ enum Command {
         #[arg(value_enum)]
         service: run::Service,
     },
+    /// Measure the audited personal-data path of a running suite against a bare tonic
+    /// server in the same run.
+    ///
+    /// Example: `DANCU_BENCH_PASSWORD=change-me-now dancu bench --concurrency 32 --seconds 10`
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,6 +58,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Up => run::up(cli.config.as_deref()).await,
             Command::Serve { service } => run::serve(cli.config.as_deref(), service).await,
+            Command::Bench(args) => bench::run(args).await,
         }
     });
     match result {

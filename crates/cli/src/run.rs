@@ -72,11 +72,16 @@ pub async fn up(config_file: Option<&Path>) -> anyhow::Result<()> {
     for kind in ServiceKind::ALL {
         listeners.push((kind, bind(&config, kind).await?));
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
+    // Audit stops last, so that the others' relays can ship what is left in their outboxes.
+    let (stop_front, front_stopped) = watch::channel(false);
+    let (stop_audit, audit_stopped) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     for (kind, listener) in listeners {
         let config = config.clone();
-        let mut stop = stop_rx.clone();
+        let mut stop = match kind {
+            ServiceKind::Audit => audit_stopped.clone(),
+            _ => front_stopped.clone(),
+        };
         tasks.spawn(async move {
             let shutdown = async move {
                 let _ = stop.wait_for(|stopped| *stopped).await;
@@ -99,18 +104,29 @@ pub async fn up(config_file: Option<&Path>) -> anyhow::Result<()> {
     println!("stop with Ctrl-C");
 
     let mut failure = None;
+    let mut running = 3;
     tokio::select! {
         () = dancu_kit::server::shutdown_signal() => {}
         Some(joined) = tasks.join_next() => {
+            running -= 1;
             failure = Some(describe(joined));
         }
     }
-    let _ = stop_tx.send(true);
-    while let Some(joined) = tasks.join_next().await {
+    let _ = stop_front.send(true);
+    while running > 0 {
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        running -= 1;
+        let audit_finished = matches!(&joined, Ok((ServiceKind::Audit, _)));
         if let Err(e) = describe(joined)
             && failure.is_none()
         {
             failure = Some(Err(e));
+        }
+        // Once identity and records are down (or audit itself ended), stop audit.
+        if running == 1 || audit_finished {
+            let _ = stop_audit.send(true);
         }
     }
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;

@@ -93,11 +93,14 @@ pub fn init(
     let filter = filter.add_directive("sea_orm_migration=warn".parse().expect("valid directive"));
     let fmt = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
     };
     // Logs follow the configured level; spans of dancu's own code always reach OpenTelemetry
     // (so trace ids exist for logs and audit events whatever the log level), while
