@@ -257,6 +257,7 @@ pub mod api {
     use dancu_kit::client::TracedChannel;
     use dancu_kit::config::ServiceKind;
     use dancu_proto::audit::v1::audit_service_client::AuditServiceClient;
+    use dancu_proto::audit::v1::{AuditEvent, ListEventsRequest};
     use dancu_proto::common::v1::{Date, Sex};
     use dancu_proto::identity::v1::auth_service_client::AuthServiceClient;
     use dancu_proto::identity::v1::identity_service_client::IdentityServiceClient;
@@ -285,6 +286,40 @@ pub mod api {
         /// Client of the audit service.
         pub fn audit(&self) -> AuditServiceClient<TracedChannel> {
             AuditServiceClient::new(channel(&self.endpoint(ServiceKind::Audit)))
+        }
+
+        /// The audit events about `subject` (a personal ID), waiting up to ten seconds for
+        /// at least `at_least` of them (events are shipped in-call, but a retried shipment
+        /// arrives through the relay).
+        pub async fn events_about(
+            &self,
+            token: &str,
+            subject: &str,
+            at_least: usize,
+        ) -> Vec<AuditEvent> {
+            let mut events = Vec::new();
+            for _ in 0..200 {
+                events = self
+                    .audit()
+                    .list_events(request(
+                        ListEventsRequest {
+                            subject: subject.to_owned(),
+                            ..Default::default()
+                        },
+                        token,
+                        None,
+                        None,
+                    ))
+                    .await
+                    .expect("list events")
+                    .into_inner()
+                    .events;
+                if events.len() >= at_least {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            events
         }
 
         /// Logs in as the bootstrap administrator; returns the token and officer id.

@@ -4,7 +4,6 @@
 use dancu_e2e::Cluster;
 use dancu_e2e::api::{request, sample_citizen};
 use dancu_kit::config::ServiceKind;
-use dancu_proto::audit::v1::ListEventsRequest;
 use dancu_proto::identity::v1::{GetCitizenRequest, RegisterCitizenRequest};
 use std::time::Duration;
 
@@ -41,48 +40,15 @@ async fn events_survive_an_audit_outage() {
         .expect("reads too");
 
     cluster.restart(ServiceKind::Audit).await;
-    let mut rpcs = Vec::new();
-    for _ in 0..300 {
-        rpcs = cluster
-            .audit()
-            .list_events(request(
-                ListEventsRequest {
-                    subject: "001090123456".to_owned(),
-                    ..Default::default()
-                },
-                &token,
-                None,
-                None,
-            ))
-            .await
-            .expect("list")
-            .into_inner()
-            .events
-            .into_iter()
-            .map(|e| e.rpc)
-            .collect();
-        if rpcs.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let first_seen: Vec<String> = cluster
+        .events_about(&token, "001090123456", 2)
+        .await
+        .into_iter()
+        .map(|e| e.rpc)
+        .collect();
     // Let the relay run a few more rounds: nothing may be delivered twice.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let events = cluster
-        .audit()
-        .list_events(request(
-            ListEventsRequest {
-                subject: "001090123456".to_owned(),
-                ..Default::default()
-            },
-            &token,
-            None,
-            None,
-        ))
-        .await
-        .expect("list")
-        .into_inner()
-        .events;
+    let events = cluster.events_about(&token, "001090123456", 2).await;
     let rpcs_after: Vec<&str> = events.iter().map(|e| e.rpc.as_str()).collect();
     assert_eq!(
         rpcs_after,
@@ -90,7 +56,7 @@ async fn events_survive_an_audit_outage() {
             "/dancu.identity.v1.IdentityService/RegisterCitizen",
             "/dancu.identity.v1.IdentityService/GetCitizen",
         ],
-        "delivered in order, exactly once (first seen: {rpcs:?})"
+        "delivered in order, exactly once (first seen: {first_seen:?})"
     );
     cluster.shutdown().await;
 }

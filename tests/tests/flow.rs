@@ -6,7 +6,6 @@ use dancu_e2e::api::{request, sample_citizen, sample_record};
 use dancu_proto::audit::v1::ListEventsRequest;
 use dancu_proto::identity::v1::{GetCitizenRequest, RegisterCitizenRequest};
 use dancu_proto::records::v1::GetSubjectRecordRequest;
-use std::time::Duration;
 
 const PERSON: &str = "001090123456";
 
@@ -79,29 +78,7 @@ async fn register_record_and_audit() {
         .into_inner();
     assert_eq!(again, record);
 
-    // Events are shipped in-call; allow the relay a moment in case a ship was retried.
-    let mut events = Vec::new();
-    for _ in 0..100 {
-        events = cluster
-            .audit()
-            .list_events(request(
-                ListEventsRequest {
-                    subject: PERSON.to_owned(),
-                    ..Default::default()
-                },
-                &token,
-                None,
-                None,
-            ))
-            .await
-            .expect("list events")
-            .into_inner()
-            .events;
-        if events.len() >= 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let events = cluster.events_about(&token, PERSON, 5).await;
     let summary: Vec<(&str, &str, &str, &str)> = events
         .iter()
         .map(|e| {

@@ -31,6 +31,16 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
+/// Connects like [`connect`], then applies the pending migrations of `M`.
+pub async fn open_migrated<M: sea_orm_migration::MigratorTrait>(
+    url: &str,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url, max_connections).await?;
+    M::up(&db, None).await?;
+    Ok(db)
+}
+
 /// The directory of a `sqlite://path?...` file URL, if it has one.
 fn sqlite_parent_dir(url: &str) -> Option<&std::path::Path> {
     let path = url

@@ -17,6 +17,46 @@ use tonic_health::ServingStatus;
 /// Longest time a handler may run before the call fails with `CANCELLED`/deadline.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Why a service could not start, or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Its database could not be opened or migrated.
+    #[error("{service} database: {source}")]
+    Store {
+        /// Which service.
+        service: &'static str,
+        /// The database error.
+        source: sea_orm::DbErr,
+    },
+    /// First-start work (keys, accounts) failed.
+    #[error("{service} bootstrap: {reason}")]
+    Bootstrap {
+        /// Which service.
+        service: &'static str,
+        /// What failed (no personal data).
+        reason: String,
+    },
+    /// The configuration is incomplete.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// An endpoint of another service is malformed.
+    #[error(transparent)]
+    Client(#[from] crate::client::ClientError),
+    /// Serving failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+impl RunError {
+    /// A store error of `kind`'s database.
+    pub fn store(kind: ServiceKind) -> impl FnOnce(sea_orm::DbErr) -> Self {
+        move |source| Self::Store {
+            service: kind.name(),
+            source,
+        }
+    }
+}
+
 /// What a service hands to [`serve`].
 pub struct ServiceSpec {
     /// Which service this is (span attribute and health).

@@ -8,7 +8,7 @@ pub mod store;
 
 use dancu_kit::auth::{RemoteKeySource, TokenVerifier};
 use dancu_kit::config::{Config, ServiceKind};
-use dancu_kit::server::{ServeError, ServiceSpec, serve};
+use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::audit::v1::audit_service_server::AuditServiceServer;
 use std::future::Future;
 use std::sync::Arc;
@@ -17,33 +17,24 @@ use tokio::net::TcpListener;
 /// Fully-qualified name of the gRPC service.
 pub const SERVICE_NAME: &str = "dancu.audit.v1.AuditService";
 
-/// Why the audit service could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The database could not be opened or migrated.
-    #[error("audit database: {0}")]
-    Store(#[from] sea_orm::DbErr),
-    /// The identity endpoint is malformed.
-    #[error(transparent)]
-    Client(#[from] dancu_kit::client::ClientError),
-    /// Serving failed.
-    #[error(transparent)]
-    Serve(#[from] ServeError),
-}
-
 /// Opens (and migrates) the audit database, then serves on `listener` until `shutdown`.
 pub async fn run(
     config: &Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
+) -> Result<(), RunError> {
     let settings = config.service(ServiceKind::Audit);
     let store = store::AuditStore::open(
         &config.database_url(ServiceKind::Audit),
         settings.db_max_connections,
     )
-    .await?;
-    let log = Arc::new(app::AuditLog::open(store).await?);
+    .await
+    .map_err(RunError::store(ServiceKind::Audit))?;
+    let log = Arc::new(
+        app::AuditLog::open(store)
+            .await
+            .map_err(RunError::store(ServiceKind::Audit))?,
+    );
     let keys = Arc::new(RemoteKeySource::new(&config.identity.endpoint)?);
     let verifier = Arc::new(TokenVerifier::new(keys));
     let routes = tonic::service::Routes::new(AuditServiceServer::new(api::AuditApi::new(log)));

@@ -10,7 +10,7 @@ use app::{Accounts, Citizens, LocalKeySource, LocalTokenSource, TokenIssuer};
 use dancu_audit_client::AuditOutbox;
 use dancu_kit::auth::TokenVerifier;
 use dancu_kit::config::{Config, ServiceKind};
-use dancu_kit::server::{ServeError, ServiceSpec, serve};
+use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::identity::v1::auth_service_server::AuthServiceServer;
 use dancu_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use std::future::Future;
@@ -22,46 +22,39 @@ pub const SERVICE_NAME: &str = "dancu.identity.v1.IdentityService";
 /// Fully-qualified name of the login service.
 pub const AUTH_SERVICE_NAME: &str = "dancu.identity.v1.AuthService";
 
-/// Why the identity service could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The database could not be opened or migrated.
-    #[error("identity database: {0}")]
-    Store(#[from] sea_orm::DbErr),
-    /// Bootstrapping keys or accounts failed.
-    #[error("identity bootstrap: {0}")]
-    Bootstrap(#[from] app::IdentityError),
-    /// The configuration is incomplete.
-    #[error(transparent)]
-    Config(#[from] dancu_kit::config::ConfigError),
-    /// The audit endpoint is malformed.
-    #[error(transparent)]
-    Client(#[from] dancu_kit::client::ClientError),
-    /// Serving failed.
-    #[error(transparent)]
-    Serve(#[from] ServeError),
-}
-
 /// Opens (and migrates) the identity database, creates the signing key and bootstrap
 /// accounts on first start, then serves on `listener` until `shutdown`.
 pub async fn run(
     config: &Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
+) -> Result<(), RunError> {
     let settings = config.service(ServiceKind::Identity);
     let store = store::IdentityStore::open(
         &config.database_url(ServiceKind::Identity),
         settings.db_max_connections,
     )
-    .await?;
-    let issuer = Arc::new(TokenIssuer::open(store.clone(), config.token_ttl_secs).await?);
+    .await
+    .map_err(RunError::store(ServiceKind::Identity))?;
+    let bootstrap = |e: app::IdentityError| RunError::Bootstrap {
+        service: "identity",
+        reason: e.to_string(),
+    };
+    let issuer = Arc::new(
+        TokenIssuer::open(store.clone(), config.token_ttl_secs)
+            .await
+            .map_err(bootstrap)?,
+    );
     let accounts = Arc::new(Accounts::new(store.clone(), issuer.clone()));
     let service_secret = config.clone().resolve_service_secret()?;
-    accounts.ensure_service_accounts(&service_secret).await?;
+    accounts
+        .ensure_service_accounts(&service_secret)
+        .await
+        .map_err(bootstrap)?;
     if let Some(password) = accounts
         .bootstrap_admin(config.bootstrap_admin_password.as_deref())
-        .await?
+        .await
+        .map_err(bootstrap)?
     {
         // Shown once, on the console only: never through the logger.
         println!(

@@ -9,7 +9,7 @@ use app::{IdentityDirectory, SubjectRecords};
 use dancu_audit_client::{AuditOutbox, ServiceAccountLogin};
 use dancu_kit::auth::{RemoteKeySource, TokenVerifier};
 use dancu_kit::config::{Config, ServiceKind};
-use dancu_kit::server::{ServeError, ServiceSpec, serve};
+use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::records::v1::records_service_server::RecordsServiceServer;
 use std::future::Future;
 use std::sync::Arc;
@@ -20,35 +20,19 @@ pub const SERVICE_NAME: &str = "dancu.records.v1.RecordsService";
 /// The account records ships audit events with.
 pub const SERVICE_ACCOUNT: &str = "svc-records";
 
-/// Why the records service could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The database could not be opened or migrated.
-    #[error("records database: {0}")]
-    Store(#[from] sea_orm::DbErr),
-    /// The configuration is incomplete.
-    #[error(transparent)]
-    Config(#[from] dancu_kit::config::ConfigError),
-    /// An endpoint is malformed.
-    #[error(transparent)]
-    Client(#[from] dancu_kit::client::ClientError),
-    /// Serving failed.
-    #[error(transparent)]
-    Serve(#[from] ServeError),
-}
-
 /// Opens (and migrates) the records database, then serves on `listener` until `shutdown`.
 pub async fn run(
     config: &Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
+) -> Result<(), RunError> {
     let settings = config.service(ServiceKind::Records);
     let store = store::RecordsStore::open(
         &config.database_url(ServiceKind::Records),
         settings.db_max_connections,
     )
-    .await?;
+    .await
+    .map_err(RunError::store(ServiceKind::Records))?;
     let service_secret = config.clone().resolve_service_secret()?;
     let login =
         ServiceAccountLogin::new(&config.identity.endpoint, SERVICE_ACCOUNT, service_secret)?;

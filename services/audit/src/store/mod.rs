@@ -13,7 +13,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
-use sea_orm_migration::MigratorTrait;
 
 /// A new event to store (the subject already hashed).
 #[derive(Clone, Debug)]
@@ -70,8 +69,7 @@ pub struct AuditStore {
 impl AuditStore {
     /// Connects to `url` and runs pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        let db = dancu_kit::db::connect(url, max_connections).await?;
-        Migrator::up(&db, None).await?;
+        let db = dancu_kit::db::open_migrated::<Migrator>(url, max_connections).await?;
         Ok(Self { db })
     }
 

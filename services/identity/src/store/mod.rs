@@ -14,7 +14,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
-use sea_orm_migration::MigratorTrait;
 
 /// Why an insert failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +44,7 @@ pub struct IdentityStore {
 impl IdentityStore {
     /// Connects to `url` and runs pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        let db = dancu_kit::db::connect(url, max_connections).await?;
-        Migrator::up(&db, None).await?;
+        let db = dancu_kit::db::open_migrated::<Migrator>(url, max_connections).await?;
         Ok(Self { db })
     }
 

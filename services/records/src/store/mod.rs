@@ -12,7 +12,6 @@ use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
     PaginatorTrait, TransactionTrait,
 };
-use sea_orm_migration::MigratorTrait;
 
 /// The records store.
 #[derive(Clone)]
@@ -23,8 +22,7 @@ pub struct RecordsStore {
 impl RecordsStore {
     /// Connects to `url` and runs pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        let db = dancu_kit::db::connect(url, max_connections).await?;
-        Migrator::up(&db, None).await?;
+        let db = dancu_kit::db::open_migrated::<Migrator>(url, max_connections).await?;
         Ok(Self { db })
     }
 
