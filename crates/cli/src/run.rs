@@ -162,7 +162,7 @@ pub async fn serve(config_file: Option<&Path>, service: Service) -> anyhow::Resu
     println!(
         "dancu {} listening on {}",
         kind.name(),
-        config.service(kind).listen
+        listener.local_addr()?
     );
     let result = run_service(
         &config,

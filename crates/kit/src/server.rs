@@ -16,6 +16,9 @@ use tonic_health::ServingStatus;
 
 /// Longest time a handler may run before the call fails with `CANCELLED`/deadline.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest time in-flight calls get to finish after a shutdown signal (a little more than
+/// the longest a handler may run).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(35);
 
 /// Why a service could not start, or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -101,8 +104,11 @@ pub async fn serve(
 
     let service_name = spec.kind.name();
     let names = spec.grpc_services.clone();
+    let draining = std::sync::Arc::new(tokio::sync::Notify::new());
+    let drain_started = draining.clone();
     let shutdown = async move {
         shutdown.await;
+        drain_started.notify_one();
         tracing::info!(
             service = service_name,
             "shutting down: draining in-flight calls"
@@ -116,13 +122,24 @@ pub async fn serve(
                 .await;
         }
     };
-    Server::builder()
+    let server = Server::builder()
         .timeout(REQUEST_TIMEOUT)
         .trace_fn(move |request| request_span(service_name, request))
         .layer(AuthLayer::new(spec.verifier))
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown);
+    // Draining waits for clients to acknowledge the GOAWAY; a stuck client must not keep
+    // the process alive forever, so the drain is bounded.
+    let drain_deadline = async move {
+        draining.notified().await;
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = drain_deadline => {
+            tracing::warn!(service = service_name, "drain timed out; closing remaining connections");
+        }
+    }
     tracing::info!(service = service_name, "stopped");
     Ok(())
 }

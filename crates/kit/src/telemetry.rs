@@ -44,7 +44,8 @@ pub enum SpanExport {
     None,
     /// OTLP/gRPC to this endpoint (`http://host:4317`).
     Otlp(String),
-    /// As the standard `OTEL_EXPORTER_OTLP_ENDPOINT` variable says (none when unset).
+    /// As the standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// variable says (none when both are unset).
     FromEnv,
 }
 
@@ -60,9 +61,13 @@ pub fn init(
     let endpoint = match export {
         SpanExport::None => None,
         SpanExport::Otlp(endpoint) => Some(endpoint),
-        SpanExport::FromEnv => std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .ok()
-            .filter(|v| !v.is_empty()),
+        // The signal-specific variable wins over the general one, as the OTLP spec says.
+        SpanExport::FromEnv => [
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty())),
     };
     let resource = opentelemetry_sdk::Resource::builder()
         .with_service_name(service_name.to_owned())
