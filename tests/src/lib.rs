@@ -288,7 +288,7 @@ pub mod api {
             AuditServiceClient::new(channel(&self.endpoint(ServiceKind::Audit)))
         }
 
-        /// The audit events about `subject` (a personal ID), waiting up to ten seconds for
+        /// The audit events about `subject` (a personal ID), waiting up to twenty seconds for
         /// at least `at_least` of them (events are shipped in-call, but a retried shipment
         /// arrives through the relay).
         pub async fn events_about(
@@ -298,7 +298,7 @@ pub mod api {
             at_least: usize,
         ) -> Vec<AuditEvent> {
             let mut events = Vec::new();
-            for _ in 0..200 {
+            for _ in 0..400 {
                 events = self
                     .audit()
                     .list_events(request(

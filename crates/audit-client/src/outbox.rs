@@ -9,6 +9,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tonic::Status;
@@ -40,6 +41,11 @@ const RELAY_BATCH: u64 = 500;
 const IDLE_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest wait between retries while the audit service is failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Longest an in-call shipment may delay the call's answer (it may include a service-account
+/// login, whose password check is deliberately slow).
+const IN_CALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// After an in-call shipment fails, calls leave shipping to the relay for this long.
+const IN_CALL_PAUSE: Duration = Duration::from_secs(5);
 
 /// Stages audit events in the service's database and ships them to the audit service.
 pub struct AuditOutbox {
@@ -47,6 +53,8 @@ pub struct AuditOutbox {
     client: AuditServiceClient<dancu_kit::client::TracedChannel>,
     tokens: Arc<dyn TokenSource>,
     wake: Notify,
+    /// Unix milliseconds until which calls do not ship in-call (after a failure).
+    in_call_paused_until: AtomicI64,
 }
 
 impl AuditOutbox {
@@ -62,6 +70,7 @@ impl AuditOutbox {
             client: AuditServiceClient::new(dancu_kit::client::traced_channel(audit_endpoint)?),
             tokens,
             wake: Notify::new(),
+            in_call_paused_until: AtomicI64::new(0),
         }))
     }
 
@@ -92,9 +101,20 @@ impl AuditOutbox {
 
     /// Tries once to ship already-staged events from within the current call (so the
     /// append joins the call's trace). On failure the relay will retry; nothing is lost.
+    /// The attempt is bounded, and after a failure calls stop trying for a while and leave
+    /// shipping to the relay, so an audit outage does not slow every call down.
     pub async fn ship(&self, events: Vec<AuditEvent>) {
+        let now = chrono::Utc::now().timestamp_millis();
+        if self.in_call_paused_until.load(Ordering::Relaxed) > now {
+            self.wake.notify_one();
+            return;
+        }
         let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
-        match self.send(events).await {
+        let sent = match tokio::time::timeout(IN_CALL_TIMEOUT, self.send(events)).await {
+            Ok(sent) => sent,
+            Err(_) => Err(Status::deadline_exceeded("audit service too slow")),
+        };
+        match sent {
             Ok(()) => {
                 if let Err(error) = self.remove(ids).await {
                     tracing::warn!(%error, "could not clear shipped audit events; they will be re-sent");
@@ -102,6 +122,9 @@ impl AuditOutbox {
             }
             Err(status) => {
                 tracing::warn!(code = ?status.code(), "audit service unreachable; event kept in the outbox");
+                let pause = IN_CALL_PAUSE.as_millis() as i64;
+                self.in_call_paused_until
+                    .store(now + pause, Ordering::Relaxed);
                 self.wake.notify_one();
             }
         }
@@ -170,7 +193,8 @@ impl AuditOutbox {
         let (stop_tx, mut stop_rx) = watch::channel(false);
         let outbox = self.clone();
         let task = tokio::spawn(async move {
-            let mut delay = IDLE_INTERVAL;
+            // First round at once: ship what a previous run left, and fetch the token early.
+            let mut delay = Duration::ZERO;
             loop {
                 tokio::select! {
                     _ = stop_rx.changed() => break,
