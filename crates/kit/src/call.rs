@@ -78,9 +78,11 @@ impl CallContext {
             );
         }
         violations.check()?;
+        // A missing purpose always recorded a violation above.
+        let purpose = purpose.ok_or_else(|| Status::internal("purpose validation incomplete"))?;
         Ok(Self {
             principal,
-            purpose: purpose.expect("checked above"),
+            purpose,
             case_reference,
             rpc,
             trace_id: crate::telemetry::current_trace_id(),
