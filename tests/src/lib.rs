@@ -257,11 +257,13 @@ pub mod api {
     use dancu_kit::client::TracedChannel;
     use dancu_kit::config::ServiceKind;
     use dancu_proto::audit::v1::audit_service_client::AuditServiceClient;
-    use dancu_proto::audit::v1::{AuditEvent, ListEventsRequest};
+    use dancu_proto::audit::v1::{AuditEvent, ListEventsRequest, ListEventsResponse};
     use dancu_proto::common::v1::{Date, Sex};
     use dancu_proto::identity::v1::auth_service_client::AuthServiceClient;
     use dancu_proto::identity::v1::identity_service_client::IdentityServiceClient;
-    use dancu_proto::identity::v1::{Citizen, LoginRequest};
+    use dancu_proto::identity::v1::{
+        Citizen, GetCitizenRequest, LoginRequest, RegisterCitizenRequest,
+    };
     use dancu_proto::records::v1::records_service_client::RecordsServiceClient;
     use dancu_proto::records::v1::{
         Classification, CreateSubjectRecordRequest, SourceKind, SourceReference,
@@ -288,6 +290,56 @@ pub mod api {
             AuditServiceClient::new(channel(&self.endpoint(ServiceKind::Audit)))
         }
 
+        /// Registers [`sample_citizen`] under `personal_id` (purpose `residence_management`).
+        pub async fn register_sample(
+            &self,
+            token: &str,
+            personal_id: &str,
+        ) -> Result<Citizen, tonic::Status> {
+            self.identity()
+                .register_citizen(request(
+                    RegisterCitizenRequest {
+                        citizen: Some(sample_citizen(personal_id)),
+                    },
+                    token,
+                    Some("residence_management"),
+                    None,
+                ))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+
+        /// Looks a citizen up (purpose `residence_management`).
+        pub async fn get_citizen(
+            &self,
+            token: &str,
+            personal_id: &str,
+        ) -> Result<Citizen, tonic::Status> {
+            self.identity()
+                .get_citizen(request(
+                    GetCitizenRequest {
+                        personal_id: personal_id.to_owned(),
+                    },
+                    token,
+                    Some("residence_management"),
+                    None,
+                ))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+
+        /// One page of `ListEvents`.
+        pub async fn list_events(
+            &self,
+            token: &str,
+            filter: ListEventsRequest,
+        ) -> Result<ListEventsResponse, tonic::Status> {
+            self.audit()
+                .list_events(request(filter, token, None, None))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+
         /// The audit events about `subject` (a personal ID), waiting up to twenty seconds for
         /// at least `at_least` of them (events are shipped in-call, but a retried shipment
         /// arrives through the relay).
@@ -299,20 +351,14 @@ pub mod api {
         ) -> Vec<AuditEvent> {
             let mut events = Vec::new();
             for _ in 0..400 {
+                let filter = ListEventsRequest {
+                    subject: subject.to_owned(),
+                    ..Default::default()
+                };
                 events = self
-                    .audit()
-                    .list_events(request(
-                        ListEventsRequest {
-                            subject: subject.to_owned(),
-                            ..Default::default()
-                        },
-                        token,
-                        None,
-                        None,
-                    ))
+                    .list_events(token, filter)
                     .await
                     .expect("list events")
-                    .into_inner()
                     .events;
                 if events.len() >= at_least {
                     break;

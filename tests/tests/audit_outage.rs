@@ -2,9 +2,7 @@
 //! outbox, and the relay delivers them once audit is back — exactly once.
 
 use dancu_e2e::Cluster;
-use dancu_e2e::api::{request, sample_citizen};
 use dancu_kit::config::ServiceKind;
-use dancu_proto::identity::v1::{GetCitizenRequest, RegisterCitizenRequest};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,29 +11,12 @@ async fn events_survive_an_audit_outage() {
     let (token, _) = cluster.admin_login().await;
     cluster.stop(ServiceKind::Audit).await;
 
-    let purpose = Some("residence_management");
     cluster
-        .identity()
-        .register_citizen(request(
-            RegisterCitizenRequest {
-                citizen: Some(sample_citizen("001090123456")),
-            },
-            &token,
-            purpose,
-            None,
-        ))
+        .register_sample(&token, "001090123456")
         .await
         .expect("identity keeps serving while audit is down");
     cluster
-        .identity()
-        .get_citizen(request(
-            GetCitizenRequest {
-                personal_id: "001090123456".to_owned(),
-            },
-            &token,
-            purpose,
-            None,
-        ))
+        .get_citizen(&token, "001090123456")
         .await
         .expect("reads too");
 

@@ -272,43 +272,21 @@ async fn citizen_input_is_validated_field_by_field() {
     assert_invalid(&status, "citizen");
 
     // Lookups: malformed → INVALID_ARGUMENT, unknown → NOT_FOUND.
-    let status = cluster
-        .identity()
-        .get_citizen(request(
-            GetCitizenRequest {
-                personal_id: "12345".to_owned(),
-            },
-            &token,
-            purpose,
-            None,
-        ))
-        .await
-        .unwrap_err();
+    let status = cluster.get_citizen(&token, "12345").await.unwrap_err();
     assert_invalid(&status, "personal_id");
     let status = cluster
-        .identity()
-        .get_citizen(request(
-            GetCitizenRequest {
-                personal_id: "001090999999".to_owned(),
-            },
-            &token,
-            purpose,
-            None,
-        ))
+        .get_citizen(&token, "001090999999")
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 
     // Duplicates → ALREADY_EXISTS, with no storage text.
-    let valid = register(with_id("001090123456"));
     cluster
-        .identity()
-        .register_citizen(request(valid.clone(), &token, purpose, None))
+        .register_sample(&token, "001090123456")
         .await
         .expect("first registration");
     let status = cluster
-        .identity()
-        .register_citizen(request(valid, &token, purpose, None))
+        .register_sample(&token, "001090123456")
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
@@ -387,13 +365,7 @@ async fn records_checks_the_person_and_writes_nothing_on_failure() {
 
     // Identity down → UNAVAILABLE, nothing written.
     cluster
-        .identity()
-        .register_citizen(request(
-            register(sample_citizen("001090123456")),
-            &token,
-            Some("residence_management"),
-            None,
-        ))
+        .register_sample(&token, "001090123456")
         .await
         .expect("register");
     cluster.stop(ServiceKind::Identity).await;
@@ -480,49 +452,29 @@ async fn audit_append_is_idempotent_and_validated() {
         .into_inner();
     assert_eq!((second.accepted, second.duplicates), (0, 2));
 
+    let at = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
+    let within = ListEventsRequest {
+        subject: "001090123456".to_owned(),
+        start_time: at(1_799_999_999),
+        end_time: at(1_800_000_001),
+        ..Default::default()
+    };
     let listed = cluster
-        .audit()
-        .list_events(request(
-            ListEventsRequest {
-                subject: "001090123456".to_owned(),
-                start_time: Some(prost_types::Timestamp {
-                    seconds: 1_799_999_999,
-                    nanos: 0,
-                }),
-                end_time: Some(prost_types::Timestamp {
-                    seconds: 1_800_000_001,
-                    nanos: 0,
-                }),
-                ..Default::default()
-            },
-            &admin,
-            None,
-            None,
-        ))
+        .list_events(&admin, within)
         .await
         .expect("list")
-        .into_inner()
         .events;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].event_id, event.event_id);
+    let before = ListEventsRequest {
+        end_time: at(1_799_999_999),
+        actor_id: "officer-1".to_owned(),
+        ..Default::default()
+    };
     let outside = cluster
-        .audit()
-        .list_events(request(
-            ListEventsRequest {
-                end_time: Some(prost_types::Timestamp {
-                    seconds: 1_799_999_999,
-                    nanos: 0,
-                }),
-                actor_id: "officer-1".to_owned(),
-                ..Default::default()
-            },
-            &admin,
-            None,
-            None,
-        ))
+        .list_events(&admin, before)
         .await
         .expect("list")
-        .into_inner()
         .events;
     assert!(outside.is_empty(), "time filter excludes the event");
 
@@ -585,11 +537,7 @@ async fn audit_append_is_idempotent_and_validated() {
             "subject",
         ),
     ] {
-        let status = cluster
-            .audit()
-            .list_events(request(list, &admin, None, None))
-            .await
-            .unwrap_err();
+        let status = cluster.list_events(&admin, list).await.unwrap_err();
         assert_invalid(&status, field);
     }
     cluster.shutdown().await;

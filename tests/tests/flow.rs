@@ -2,9 +2,8 @@
 //! the audit log shows all three personal-data calls with the right actor and purpose.
 
 use dancu_e2e::Cluster;
-use dancu_e2e::api::{request, sample_citizen, sample_record};
+use dancu_e2e::api::{request, sample_record};
 use dancu_proto::audit::v1::ListEventsRequest;
-use dancu_proto::identity::v1::{GetCitizenRequest, RegisterCitizenRequest};
 use dancu_proto::records::v1::GetSubjectRecordRequest;
 
 const PERSON: &str = "001090123456";
@@ -15,36 +14,18 @@ async fn register_record_and_audit() {
     let (token, admin_id) = cluster.admin_login().await;
 
     let registered = cluster
-        .identity()
-        .register_citizen(request(
-            RegisterCitizenRequest {
-                citizen: Some(sample_citizen(PERSON)),
-            },
-            &token,
-            Some("residence_management"),
-            None,
-        ))
+        .register_sample(&token, PERSON)
         .await
-        .expect("register")
-        .into_inner();
+        .expect("register");
     assert_eq!(registered.personal_id, PERSON);
     assert_eq!(registered.full_name, "Nguyễn Văn An");
     assert!(registered.create_time.is_some());
     assert!(!registered.etag.is_empty());
 
     let fetched = cluster
-        .identity()
-        .get_citizen(request(
-            GetCitizenRequest {
-                personal_id: PERSON.to_owned(),
-            },
-            &token,
-            Some("residence_management"),
-            None,
-        ))
+        .get_citizen(&token, PERSON)
         .await
-        .expect("get citizen")
-        .into_inner();
+        .expect("get citizen");
     assert_eq!(fetched, registered);
 
     let record = cluster
@@ -147,22 +128,13 @@ async fn register_record_and_audit() {
     let mut walked = Vec::new();
     let mut page_token = String::new();
     loop {
-        let page = cluster
-            .audit()
-            .list_events(request(
-                ListEventsRequest {
-                    actor_id: admin_id.clone(),
-                    page_size: 2,
-                    page_token: page_token.clone(),
-                    ..Default::default()
-                },
-                &token,
-                None,
-                None,
-            ))
-            .await
-            .expect("page")
-            .into_inner();
+        let filter = ListEventsRequest {
+            actor_id: admin_id.clone(),
+            page_size: 2,
+            page_token: page_token.clone(),
+            ..Default::default()
+        };
+        let page = cluster.list_events(&token, filter).await.expect("page");
         assert!(page.events.len() <= 2);
         walked.extend(page.events.into_iter().map(|e| e.event_id));
         if page.next_page_token.is_empty() {

@@ -17,50 +17,33 @@ async fn check(endpoint: &str, service: &str) -> Result<i32, tonic::Status> {
         .map(|r| r.into_inner().status)
 }
 
-async fn services_v1(endpoint: &str) -> Vec<String> {
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
-    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut responses = ServerReflectionClient::new(channel(endpoint))
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("reflection v1")
-        .into_inner();
-    let response = responses.next().await.expect("one response").expect("ok");
-    match response.message_response {
-        Some(MessageResponse::ListServicesResponse(list)) => {
-            list.service.into_iter().map(|s| s.name).collect()
+/// Lists the services a server advertises through one version of the reflection API (the
+/// two versions have identical shapes but distinct generated types).
+macro_rules! list_services {
+    ($version:ident, $endpoint:expr) => {{
+        use tonic_reflection::pb::$version::ServerReflectionRequest;
+        use tonic_reflection::pb::$version::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::$version::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::$version::server_reflection_response::MessageResponse;
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = ServerReflectionClient::new(channel($endpoint))
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .expect(concat!("reflection ", stringify!($version)))
+            .into_inner();
+        let response = responses.next().await.expect("one response").expect("ok");
+        match response.message_response {
+            Some(MessageResponse::ListServicesResponse(list)) => list
+                .service
+                .into_iter()
+                .map(|s| s.name)
+                .collect::<Vec<String>>(),
+            other => panic!("unexpected reflection answer: {other:?}"),
         }
-        other => panic!("unexpected reflection answer: {other:?}"),
-    }
-}
-
-async fn services_v1alpha(endpoint: &str) -> Vec<String> {
-    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
-    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut responses = ServerReflectionClient::new(channel(endpoint))
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("reflection v1alpha")
-        .into_inner();
-    let response = responses.next().await.expect("one response").expect("ok");
-    match response.message_response {
-        Some(MessageResponse::ListServicesResponse(list)) => {
-            list.service.into_iter().map(|s| s.name).collect()
-        }
-        other => panic!("unexpected reflection answer: {other:?}"),
-    }
+    }};
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,8 +79,8 @@ async fn health_and_reflection_answer_on_every_service() {
         assert_eq!(unknown.code(), tonic::Code::NotFound);
 
         for listed in [
-            services_v1(&endpoint).await,
-            services_v1alpha(&endpoint).await,
+            list_services!(v1, &endpoint),
+            list_services!(v1alpha, &endpoint),
         ] {
             for service in services {
                 assert!(

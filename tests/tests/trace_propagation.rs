@@ -4,10 +4,9 @@
 //! binary: the tracer provider is process-global.)
 
 use dancu_e2e::Cluster;
-use dancu_e2e::api::{request, sample_citizen, sample_record};
+use dancu_e2e::api::{request, sample_record};
 use dancu_kit::config::LogFormat;
 use dancu_kit::telemetry::{self, SpanExport};
-use dancu_proto::identity::v1::RegisterCitizenRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -86,15 +85,7 @@ async fn one_trace_spans_records_identity_and_audit() {
     let cluster = Cluster::start().await;
     let (token, _) = cluster.admin_login().await;
     cluster
-        .identity()
-        .register_citizen(request(
-            RegisterCitizenRequest {
-                citizen: Some(sample_citizen("001090123456")),
-            },
-            &token,
-            Some("residence_management"),
-            None,
-        ))
+        .register_sample(&token, "001090123456")
         .await
         .expect("register");
     cluster

@@ -13,4 +13,4 @@ pub mod token;
 
 pub use event::{code_name, new_event};
 pub use outbox::{AuditOutbox, RelayHandle};
-pub use token::{ServiceAccountLogin, TokenSource};
+pub use token::{CachedToken, ServiceAccountLogin, TokenSource};

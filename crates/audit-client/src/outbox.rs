@@ -6,7 +6,7 @@ use dancu_proto::audit::v1::{AppendEventsRequest, AuditEvent};
 use prost::Message;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -128,11 +128,6 @@ impl AuditOutbox {
                 self.wake.notify_one();
             }
         }
-    }
-
-    /// Number of events waiting to be shipped.
-    pub async fn pending(&self) -> Result<u64, DbErr> {
-        entity::Entity::find().count(&self.db).await
     }
 
     /// Ships the oldest staged events (one batch); returns how many were shipped.

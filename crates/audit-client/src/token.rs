@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use dancu_proto::identity::v1::LoginRequest;
 use dancu_proto::identity::v1::auth_service_client::AuthServiceClient;
+use std::future::Future;
 use std::sync::Mutex;
 use tonic::Status;
 
@@ -13,17 +14,45 @@ pub trait TokenSource: Send + Sync + 'static {
     async fn token(&self) -> Result<String, Status>;
 }
 
+/// Renew a cached token when fewer than this many seconds remain.
+const RENEW_MARGIN_SECS: i64 = 30;
+
+/// A token reused until shortly before it expires. Reuse matters: every service caches the
+/// tokens it has verified, so a fresh token per shipment would defeat that cache.
+#[derive(Default)]
+pub struct CachedToken {
+    /// The token and its expiry (Unix seconds).
+    current: Mutex<Option<(String, i64)>>,
+}
+
+impl CachedToken {
+    /// The cached token if it is still good for a while, else the one `renew` returns
+    /// (token, expiry in Unix seconds), which is then cached.
+    pub async fn get_or_renew<F, Fut>(&self, renew: F) -> Result<String, Status>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(String, i64), Status>>,
+    {
+        let now = chrono::Utc::now().timestamp();
+        if let Some((token, expires_at)) = &*self.current.lock().unwrap_or_else(|e| e.into_inner())
+            && expires_at - RENEW_MARGIN_SECS > now
+        {
+            return Ok(token.clone());
+        }
+        let (token, expires_at) = renew().await?;
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some((token.clone(), expires_at));
+        Ok(token)
+    }
+}
+
 /// Logs in to identity as a service account and reuses the token until shortly before
 /// it expires.
 pub struct ServiceAccountLogin {
     client: AuthServiceClient<dancu_kit::client::TracedChannel>,
     username: String,
     password: String,
-    cached: Mutex<Option<(String, i64)>>,
+    cached: CachedToken,
 }
-
-/// Renew the token when fewer than this many seconds remain.
-const RENEW_MARGIN_SECS: i64 = 30;
 
 impl ServiceAccountLogin {
     /// Logs in at identity's `endpoint` as `username` with `password`.
@@ -36,7 +65,7 @@ impl ServiceAccountLogin {
             client: AuthServiceClient::new(dancu_kit::client::traced_channel(endpoint)?),
             username: username.into(),
             password: password.into(),
-            cached: Mutex::new(None),
+            cached: CachedToken::default(),
         })
     }
 }
@@ -44,24 +73,57 @@ impl ServiceAccountLogin {
 #[async_trait]
 impl TokenSource for ServiceAccountLogin {
     async fn token(&self) -> Result<String, Status> {
-        let now = chrono::Utc::now().timestamp();
-        if let Some((token, exp)) = &*self.cached.lock().unwrap_or_else(|e| e.into_inner())
-            && exp - RENEW_MARGIN_SECS > now
-        {
-            return Ok(token.clone());
-        }
-        let response = self
-            .client
-            .clone()
-            .login(LoginRequest {
-                username: self.username.clone(),
-                password: self.password.clone(),
+        self.cached
+            .get_or_renew(|| async {
+                let response = self
+                    .client
+                    .clone()
+                    .login(LoginRequest {
+                        username: self.username.clone(),
+                        password: self.password.clone(),
+                    })
+                    .await?
+                    .into_inner();
+                let expires_at = response.expire_time.map(|t| t.seconds).unwrap_or_default();
+                Ok((response.access_token, expires_at))
             })
-            .await?
-            .into_inner();
-        let exp = response.expire_time.map(|t| t.seconds).unwrap_or(now);
-        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((response.access_token.clone(), exp));
-        Ok(response.access_token)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reuses_until_close_to_expiry() {
+        let cache = CachedToken::default();
+        let now = chrono::Utc::now().timestamp();
+        let first = cache
+            .get_or_renew(|| async move { Ok(("a".to_owned(), now + 600)) })
+            .await
+            .expect("renewed");
+        let second = cache
+            .get_or_renew(|| async move { Ok(("b".to_owned(), now + 600)) })
+            .await
+            .expect("cached");
+        assert_eq!((first.as_str(), second.as_str()), ("a", "a"));
+
+        let soon = CachedToken::default();
+        soon.get_or_renew(|| async move { Ok(("old".to_owned(), now + 5)) })
+            .await
+            .expect("renewed");
+        let renewed = soon
+            .get_or_renew(|| async move { Ok(("new".to_owned(), now + 600)) })
+            .await
+            .expect("renewed again");
+        assert_eq!(renewed, "new", "a token about to expire is replaced");
+
+        let failing = CachedToken::default();
+        let status = failing
+            .get_or_renew(|| async { Err(Status::unavailable("identity down")) })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
     }
 }

@@ -280,12 +280,12 @@ impl TokenVerifier {
     }
 }
 
-/// gRPC paths that need no token: health, reflection, login and key publication.
-fn is_public(path: &str) -> bool {
+/// Whether a gRPC path needs no token: the standard health and reflection services, and
+/// the methods the service itself declares public (identity's login, say).
+fn is_public(path: &str, public_methods: &[&str]) -> bool {
     path.starts_with("/grpc.health.v1.")
         || path.starts_with("/grpc.reflection.")
-        || path == "/dancu.identity.v1.AuthService/Login"
-        || path == "/dancu.identity.v1.AuthService/ListPublicKeys"
+        || public_methods.contains(&path)
 }
 
 /// Extracts the token from an `authorization: Bearer <token>` header.
@@ -304,12 +304,18 @@ fn bearer(headers: &http::HeaderMap) -> Option<&str> {
 #[derive(Clone)]
 pub struct AuthLayer {
     verifier: Arc<TokenVerifier>,
+    public_methods: Arc<[&'static str]>,
 }
 
 impl AuthLayer {
-    /// A layer verifying with `verifier`.
-    pub fn new(verifier: Arc<TokenVerifier>) -> Self {
-        Self { verifier }
+    /// A layer verifying with `verifier`, letting through without a token health,
+    /// reflection and `public_methods` (full paths, e.g.
+    /// `/dancu.identity.v1.AuthService/Login`).
+    pub fn new(verifier: Arc<TokenVerifier>, public_methods: &[&'static str]) -> Self {
+        Self {
+            verifier,
+            public_methods: public_methods.into(),
+        }
     }
 }
 
@@ -320,6 +326,7 @@ impl<S> tower::Layer<S> for AuthLayer {
         AuthService {
             inner,
             verifier: self.verifier.clone(),
+            public_methods: self.public_methods.clone(),
         }
     }
 }
@@ -329,6 +336,7 @@ impl<S> tower::Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     verifier: Arc<TokenVerifier>,
+    public_methods: Arc<[&'static str]>,
 }
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for AuthService<S>
@@ -357,8 +365,9 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let verifier = self.verifier.clone();
+        let public = is_public(request.uri().path(), &self.public_methods);
         Box::pin(async move {
-            if !is_public(request.uri().path()) {
+            if !public {
                 let Some(token) = bearer(request.headers()) else {
                     return Ok(Status::unauthenticated("missing bearer token").into_http());
                 };
@@ -394,11 +403,17 @@ mod tests {
 
     #[test]
     fn public_paths() {
-        assert!(is_public("/grpc.health.v1.Health/Check"));
+        let login = ["/dancu.identity.v1.AuthService/Login"];
+        assert!(is_public("/grpc.health.v1.Health/Check", &[]));
         assert!(is_public(
-            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            &[]
         ));
-        assert!(is_public("/dancu.identity.v1.AuthService/Login"));
-        assert!(!is_public("/dancu.identity.v1.IdentityService/GetCitizen"));
+        assert!(is_public("/dancu.identity.v1.AuthService/Login", &login));
+        assert!(!is_public("/dancu.identity.v1.AuthService/Login", &[]));
+        assert!(!is_public(
+            "/dancu.identity.v1.IdentityService/GetCitizen",
+            &login
+        ));
     }
 }

@@ -70,6 +70,9 @@ pub struct ServiceSpec {
     pub routes: Routes,
     /// Verifies bearer tokens of non-public calls.
     pub verifier: Arc<TokenVerifier>,
+    /// Full paths of the service's own methods callable without a token (health and
+    /// reflection always are).
+    pub public_methods: Vec<&'static str>,
 }
 
 /// Why serving failed.
@@ -125,7 +128,7 @@ pub async fn serve(
     let server = Server::builder()
         .timeout(REQUEST_TIMEOUT)
         .trace_fn(move |request| request_span(service_name, request))
-        .layer(AuthLayer::new(spec.verifier))
+        .layer(AuthLayer::new(spec.verifier, &spec.public_methods))
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown);
     // Draining waits for clients to acknowledge the GOAWAY; a stuck client must not keep

@@ -44,6 +44,7 @@ pub async fn run(
             grpc_services: vec![SERVICE_NAME],
             routes,
             verifier,
+            public_methods: Vec::new(),
         },
         listener,
         shutdown,

@@ -79,6 +79,11 @@ pub async fn run(
             grpc_services: vec![SERVICE_NAME, AUTH_SERVICE_NAME],
             routes,
             verifier,
+            // Login and key publication are how a caller gets, and checks, a token.
+            public_methods: vec![
+                "/dancu.identity.v1.AuthService/Login",
+                "/dancu.identity.v1.AuthService/ListPublicKeys",
+            ],
         },
         listener,
         shutdown,

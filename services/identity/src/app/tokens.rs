@@ -128,18 +128,15 @@ pub const IDENTITY_SERVICE_ACCOUNT: &str = "svc-identity";
 /// would defeat its cache).
 pub struct LocalTokenSource {
     issuer: Arc<TokenIssuer>,
-    cached: std::sync::Mutex<Option<SignedToken>>,
+    cached: dancu_audit_client::CachedToken,
 }
-
-/// Renew the service token when fewer than this many seconds remain.
-const RENEW_MARGIN_SECS: i64 = 30;
 
 impl LocalTokenSource {
     /// A source signing with `issuer`.
     pub fn new(issuer: Arc<TokenIssuer>) -> Self {
         Self {
             issuer,
-            cached: std::sync::Mutex::new(None),
+            cached: dancu_audit_client::CachedToken::default(),
         }
     }
 }
@@ -147,27 +144,22 @@ impl LocalTokenSource {
 #[async_trait]
 impl dancu_audit_client::TokenSource for LocalTokenSource {
     async fn token(&self) -> Result<String, Status> {
-        let now = chrono::Utc::now().timestamp();
-        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(token) = cached.as_ref()
-            && token.expires_at - RENEW_MARGIN_SECS > now
-        {
-            return Ok(token.token.clone());
-        }
-        let signed = self
-            .issuer
-            .issue(
-                IDENTITY_SERVICE_ACCOUNT,
-                IDENTITY_SERVICE_ACCOUNT,
-                "dancu",
-                vec![ROLE_SERVICE.to_owned()],
-            )
-            .map_err(|e| {
-                tracing::error!(error = %e, "signing the service token failed");
-                Status::internal("service token unavailable")
-            })?;
-        let token = signed.token.clone();
-        *cached = Some(signed);
-        Ok(token)
+        self.cached
+            .get_or_renew(|| async {
+                let signed = self
+                    .issuer
+                    .issue(
+                        IDENTITY_SERVICE_ACCOUNT,
+                        IDENTITY_SERVICE_ACCOUNT,
+                        "dancu",
+                        vec![ROLE_SERVICE.to_owned()],
+                    )
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "signing the service token failed");
+                        Status::internal("service token unavailable")
+                    })?;
+                Ok((signed.token, signed.expires_at))
+            })
+            .await
     }
 }
