@@ -10,6 +10,7 @@
 //! Error messages produced by this crate never echo the input value, because
 //! the inputs are personal data.
 
+pub mod area;
 pub mod date;
 pub mod name;
 pub mod personal_id;
@@ -17,6 +18,7 @@ pub mod province;
 pub mod purpose;
 pub mod sex;
 
+pub use area::{AreaProvince, AreaTable, AreaTableError, Commune};
 pub use date::{BirthDateError, parse_ymd, validate_birth_date};
 pub use name::{NameError, name_search_key, normalize_full_name};
 pub use personal_id::{PersonalId, PersonalIdError, PersonalIdMismatch};

@@ -1,44 +1,19 @@
-//! The gRPC face of the identity service: decode and validate requests, call the use
-//! cases, map results and the one error enum to gRPC.
+//! `dancu.identity.v1.IdentityService`: the population register.
 
-use crate::app::{Accounts, Citizen, Citizens, IdentityError, TokenIssuer};
+use crate::app::{Citizen, Citizens};
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
 use dancu_kit::convert::{
     date_from_proto, date_to_proto, sex_from_proto, sex_to_proto, timestamp_from_us,
 };
-use dancu_kit::error::{FieldViolations, invalid_field, storage};
+use dancu_kit::error::{FieldViolations, invalid_field};
 use dancu_proto::identity::v1 as pb;
-use dancu_proto::identity::v1::auth_service_server::AuthService;
 use dancu_proto::identity::v1::identity_service_server::IdentityService;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 /// Longest accepted place of birth, in characters.
 const MAX_PLACE_CHARS: usize = 200;
-
-impl From<IdentityError> for Status {
-    fn from(error: IdentityError) -> Self {
-        match error {
-            IdentityError::NotFound => Status::not_found("no citizen with this personal ID"),
-            IdentityError::AlreadyExists => {
-                Status::already_exists("a citizen with this personal ID is already registered")
-            }
-            IdentityError::BadCredentials => {
-                Status::unauthenticated("invalid username or password")
-            }
-            IdentityError::Storage(e) => storage(&e),
-            IdentityError::Corrupt(field) => {
-                tracing::error!(field, "corrupt citizen row");
-                Status::internal("internal error")
-            }
-            IdentityError::Signing(e) => {
-                tracing::error!(error = %e, "token signing failed");
-                Status::internal("internal error")
-            }
-        }
-    }
-}
 
 /// Implements `dancu.identity.v1.IdentityService`.
 pub struct IdentityApi {
@@ -167,67 +142,5 @@ fn to_proto(citizen: Citizen) -> pb::Citizen {
         place_of_birth: citizen.place_of_birth,
         create_time: Some(timestamp_from_us(citizen.created_us)),
         etag: format!("\"{}\"", citizen.version),
-    }
-}
-
-/// Implements `dancu.identity.v1.AuthService`.
-pub struct AuthApi {
-    accounts: Arc<Accounts>,
-    issuer: Arc<TokenIssuer>,
-}
-
-impl AuthApi {
-    /// The API over accounts and keys.
-    pub fn new(accounts: Arc<Accounts>, issuer: Arc<TokenIssuer>) -> Self {
-        Self { accounts, issuer }
-    }
-}
-
-#[tonic::async_trait]
-impl AuthService for AuthApi {
-    async fn login(
-        &self,
-        request: Request<pb::LoginRequest>,
-    ) -> Result<Response<pb::LoginResponse>, Status> {
-        let request = request.into_inner();
-        let mut violations = FieldViolations::new();
-        if request.username.trim().is_empty() {
-            violations.add("username", "is required");
-        }
-        if request.password.is_empty() {
-            violations.add("password", "is required");
-        }
-        violations.check()?;
-        let grant = self
-            .accounts
-            .login(request.username.trim(), &request.password)
-            .await?;
-        Ok(Response::new(pb::LoginResponse {
-            access_token: grant.token,
-            expire_time: Some(prost_types::Timestamp {
-                seconds: grant.expires_at,
-                nanos: 0,
-            }),
-            officer_id: grant.officer_id,
-            unit: grant.unit,
-            roles: grant.roles,
-        }))
-    }
-
-    async fn list_public_keys(
-        &self,
-        _request: Request<pb::ListPublicKeysRequest>,
-    ) -> Result<Response<pb::ListPublicKeysResponse>, Status> {
-        let keys = self.issuer.public_keys().await?;
-        Ok(Response::new(pb::ListPublicKeysResponse {
-            keys: keys
-                .into_iter()
-                .map(|k| pb::PublicKey {
-                    kid: k.kid,
-                    algorithm: "EdDSA".to_owned(),
-                    public_key: k.public_key,
-                })
-                .collect(),
-        }))
     }
 }
