@@ -223,7 +223,7 @@ mod tests {
         let start = d(2026, 1, 1);
         let t = ResidenceKind::Temporary;
         assert_eq!(
-            check_period(t, start, Some(d(2026, 1, 30))),
+            check_period(t, start, Some(d(2026, 1, 29))),
             Err(ResidenceRuleError::TemporaryTooShort)
         );
         assert_eq!(check_period(t, start, Some(d(2026, 1, 30))), Ok(()));
