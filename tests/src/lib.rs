@@ -417,8 +417,7 @@ pub mod api {
                 day: 17,
             }),
             place_of_birth: "Phường Ba Đình, Hà Nội".to_owned(),
-            create_time: None,
-            etag: String::new(),
+            ..Citizen::default()
         }
     }
 
