@@ -252,6 +252,8 @@ mod tests {
 }
 
 /// Typed clients and request helpers for tests.
+pub mod population;
+
 pub mod api {
     use super::{ADMIN_PASSWORD, Cluster, channel};
     use dancu_kit::client::TracedChannel;
