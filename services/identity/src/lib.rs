@@ -80,6 +80,7 @@ pub async fn run(
         Arc::new(LocalTokenSource::new(issuer.clone())),
     )?;
     let relay = outbox.spawn_relay();
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let areas = dancu_domain::AreaTable::builtin();
     let journal = Arc::new(Journal::new(
         store,
@@ -100,7 +101,13 @@ pub async fn run(
             .add_service(HouseholdServiceServer::new(api::HouseholdApi::new(
                 households,
             )))
-            .add_service(ChangeFeedServiceServer::new(api::ChangeFeedApi::new(feed)));
+            .add_service(ChangeFeedServiceServer::new(api::ChangeFeedApi::new(
+                feed, closing_rx,
+            )));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Identity,

@@ -10,7 +10,7 @@ use dancu_proto::identity::v1::change_feed_service_server::ChangeFeedService;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -26,12 +26,14 @@ const POLL: Duration = Duration::from_secs(1);
 /// Implements `dancu.identity.v1.ChangeFeedService`.
 pub struct ChangeFeedApi {
     feed: Arc<ChangeFeed>,
+    closing: watch::Receiver<bool>,
 }
 
 impl ChangeFeedApi {
-    /// The API over the change feed.
-    pub fn new(feed: Arc<ChangeFeed>) -> Self {
-        Self { feed }
+    /// The API over the change feed. Open streams end when `closing` turns true, so that a
+    /// graceful shutdown is not held up by watchers (they resume from their cursor).
+    pub fn new(feed: Arc<ChangeFeed>, closing: watch::Receiver<bool>) -> Self {
+        Self { feed, closing }
     }
 }
 
@@ -92,6 +94,7 @@ impl ChangeFeedService for ChangeFeedApi {
         let (tx, rx) = mpsc::channel(BUFFER);
         let feed = self.feed.clone();
         let signal = feed.signal();
+        let mut closing = self.closing.clone();
         tokio::spawn(async move {
             loop {
                 // Register interest before reading, so a commit between the read and the
@@ -120,6 +123,7 @@ impl ChangeFeedService for ChangeFeedApi {
                     () = &mut woken => {}
                     () = tokio::time::sleep(POLL) => {}
                     () = tx.closed() => return,
+                    _ = closing.wait_for(|closing| *closing) => return,
                 }
             }
         });
