@@ -251,9 +251,9 @@ mod tests {
     }
 }
 
-/// Typed clients and request helpers for tests.
 pub mod population;
 
+/// Typed clients and request helpers for tests.
 pub mod api {
     use super::{ADMIN_PASSWORD, Cluster, channel};
     use dancu_kit::client::TracedChannel;
