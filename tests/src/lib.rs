@@ -251,6 +251,8 @@ mod tests {
     }
 }
 
+pub mod population;
+
 /// Typed clients and request helpers for tests.
 pub mod api {
     use super::{ADMIN_PASSWORD, Cluster, channel};
@@ -417,8 +419,7 @@ pub mod api {
                 day: 17,
             }),
             place_of_birth: "Phường Ba Đình, Hà Nội".to_owned(),
-            create_time: None,
-            etag: String::new(),
+            ..Citizen::default()
         }
     }
 

@@ -12,16 +12,22 @@
 
 pub mod area;
 pub mod date;
+pub mod household;
 pub mod name;
+pub mod partial_date;
 pub mod personal_id;
 pub mod province;
 pub mod purpose;
+pub mod residence;
 pub mod sex;
 
 pub use area::{AreaProvince, AreaTable, AreaTableError, Commune};
 pub use date::{BirthDateError, parse_ymd, validate_birth_date};
+pub use household::HouseholdRelation;
 pub use name::{NameError, name_search_key, normalize_full_name};
+pub use partial_date::{PartialDate, PartialDateError};
 pub use personal_id::{PersonalId, PersonalIdError, PersonalIdMismatch};
 pub use province::{Province, province_by_code, provinces, provinces_since_2025};
 pub use purpose::{CaseReferenceError, Purpose, UnknownPurpose, validate_case_reference};
+pub use residence::{ResidenceKind, ResidenceRuleError, Supervision};
 pub use sex::Sex;

@@ -6,13 +6,19 @@ mod api;
 pub mod app;
 pub mod store;
 
-use app::{Accounts, Citizens, LocalKeySource, LocalTokenSource, TokenIssuer};
+use app::{
+    Accounts, ChangeFeed, Citizens, Households, Journal, LocalKeySource, LocalTokenSource,
+    Residences, TokenIssuer,
+};
 use dancu_audit_client::AuditOutbox;
 use dancu_kit::auth::TokenVerifier;
 use dancu_kit::config::{Config, ServiceKind};
 use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::identity::v1::auth_service_server::AuthServiceServer;
+use dancu_proto::identity::v1::change_feed_service_server::ChangeFeedServiceServer;
+use dancu_proto::identity::v1::household_service_server::HouseholdServiceServer;
 use dancu_proto::identity::v1::identity_service_server::IdentityServiceServer;
+use dancu_proto::identity::v1::residence_service_server::ResidenceServiceServer;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -21,6 +27,12 @@ use tokio::net::TcpListener;
 pub const SERVICE_NAME: &str = "dancu.identity.v1.IdentityService";
 /// Fully-qualified name of the login service.
 pub const AUTH_SERVICE_NAME: &str = "dancu.identity.v1.AuthService";
+/// Fully-qualified name of the residence service.
+pub const RESIDENCE_SERVICE_NAME: &str = "dancu.identity.v1.ResidenceService";
+/// Fully-qualified name of the household service.
+pub const HOUSEHOLD_SERVICE_NAME: &str = "dancu.identity.v1.HouseholdService";
+/// Fully-qualified name of the change-feed service.
+pub const CHANGE_FEED_SERVICE_NAME: &str = "dancu.identity.v1.ChangeFeedService";
 
 /// Opens (and migrates) the identity database, creates the signing key and bootstrap
 /// accounts on first start, then serves on `listener` until `shutdown`.
@@ -68,15 +80,44 @@ pub async fn run(
         Arc::new(LocalTokenSource::new(issuer.clone())),
     )?;
     let relay = outbox.spawn_relay();
-    let citizens = Arc::new(Citizens::new(store, outbox));
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let areas = dancu_domain::AreaTable::builtin();
+    let journal = Arc::new(Journal::new(
+        store,
+        outbox,
+        Arc::new(tokio::sync::Notify::new()),
+    ));
+    let citizens = Arc::new(Citizens::new(journal.clone()));
+    let residences = Arc::new(Residences::new(journal.clone(), areas));
+    let households = Arc::new(Households::new(journal.clone(), areas));
+    let feed = Arc::new(ChangeFeed::new(journal));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));
     let routes =
         tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
-            .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)));
+            .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
+            .add_service(ResidenceServiceServer::new(api::ResidenceApi::new(
+                residences,
+            )))
+            .add_service(HouseholdServiceServer::new(api::HouseholdApi::new(
+                households,
+            )))
+            .add_service(ChangeFeedServiceServer::new(api::ChangeFeedApi::new(
+                feed, closing_rx,
+            )));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Identity,
-            grpc_services: vec![SERVICE_NAME, AUTH_SERVICE_NAME],
+            grpc_services: vec![
+                SERVICE_NAME,
+                AUTH_SERVICE_NAME,
+                RESIDENCE_SERVICE_NAME,
+                HOUSEHOLD_SERVICE_NAME,
+                CHANGE_FEED_SERVICE_NAME,
+            ],
             routes,
             verifier,
             // Login and key publication are how a caller gets, and checks, a token.

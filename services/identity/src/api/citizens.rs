@@ -1,19 +1,16 @@
 //! `dancu.identity.v1.IdentityService`: the population register.
 
-use crate::app::{Citizen, Citizens};
+use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen, parse_etag};
+use super::{next_token, paging};
+use crate::app::{CitizenUpdate, Citizens, check_consistency, today};
+use crate::store::CitizenSearch;
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
-use dancu_kit::convert::{
-    date_from_proto, date_to_proto, sex_from_proto, sex_to_proto, timestamp_from_us,
-};
 use dancu_kit::error::{FieldViolations, invalid_field};
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::identity_service_server::IdentityService;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
-
-/// Longest accepted place of birth, in characters.
-const MAX_PLACE_CHARS: usize = 200;
 
 /// Implements `dancu.identity.v1.IdentityService`.
 pub struct IdentityApi {
@@ -27,12 +24,26 @@ impl IdentityApi {
     }
 
     /// Audits a call rejected for bad input, then returns the rejection.
-    async fn reject(&self, ctx: &CallContext, status: Status) -> Status {
-        match self.citizens.audit(ctx, None, status.code()).await {
+    async fn reject(&self, ctx: &CallContext, subject: Option<&str>, status: Status) -> Status {
+        match self.citizens.audit(ctx, subject, status.code()).await {
             Ok(()) => status,
             Err(e) => e.into(),
         }
     }
+
+    /// Parses a personal ID request field, auditing a rejection.
+    async fn personal_id(&self, ctx: &CallContext, text: &str) -> Result<PersonalId, Status> {
+        match PersonalId::parse(text.trim()) {
+            Ok(id) => Ok(id),
+            Err(e) => Err(self
+                .reject(ctx, None, invalid_field("personal_id", e.to_string()))
+                .await),
+        }
+    }
+}
+
+fn context<T>(request: &Request<T>, method: &'static str) -> Result<CallContext, Status> {
+    CallContext::from_request(request, method)
 }
 
 #[tonic::async_trait]
@@ -41,106 +52,332 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::RegisterCitizenRequest>,
     ) -> Result<Response<pb::Citizen>, Status> {
-        let ctx = CallContext::from_request(
+        let ctx = context(
             &request,
             "/dancu.identity.v1.IdentityService/RegisterCitizen",
         )?;
-        let citizen = match validate_citizen(request.into_inner().citizen) {
-            Ok(citizen) => citizen,
-            Err(status) => return Err(self.reject(&ctx, status).await),
+        let Some(input) = request.into_inner().citizen else {
+            return Err(self
+                .reject(&ctx, None, invalid_field("citizen", "is required"))
+                .await);
+        };
+        let mut violations = FieldViolations::new();
+        let citizen = decode_citizen(&input, "citizen.", |_| true, &mut violations);
+        if let Some(citizen) = &citizen
+            && let Err(crate::app::IdentityError::InvalidField { field, reason }) =
+                check_consistency(citizen, today())
+        {
+            violations.add(field, reason);
+        }
+        let citizen = match (violations.check(), citizen) {
+            (Ok(()), Some(citizen)) => citizen,
+            (Err(status), _) => return Err(self.reject(&ctx, None, status).await),
+            (Ok(()), None) => return Err(Status::internal("validation incomplete")),
         };
         let citizen = self.citizens.register(&ctx, citizen).await?;
-        Ok(Response::new(to_proto(citizen)))
+        Ok(Response::new(encode_citizen(citizen)))
     }
 
     async fn get_citizen(
         &self,
         request: Request<pb::GetCitizenRequest>,
     ) -> Result<Response<pb::Citizen>, Status> {
-        let ctx =
-            CallContext::from_request(&request, "/dancu.identity.v1.IdentityService/GetCitizen")?;
-        let personal_id = match PersonalId::parse(request.get_ref().personal_id.trim()) {
-            Ok(id) => id,
-            Err(e) => {
-                return Err(self
-                    .reject(&ctx, invalid_field("personal_id", e.to_string()))
-                    .await);
-            }
-        };
+        let ctx = context(&request, "/dancu.identity.v1.IdentityService/GetCitizen")?;
+        let personal_id = self
+            .personal_id(&ctx, &request.get_ref().personal_id)
+            .await?;
         let citizen = self.citizens.get(&ctx, &personal_id).await?;
-        Ok(Response::new(to_proto(citizen)))
+        Ok(Response::new(encode_citizen(citizen)))
     }
-}
 
-/// Validates every field of a citizen to register, reporting all violations at once.
-fn validate_citizen(citizen: Option<pb::Citizen>) -> Result<Citizen, Status> {
-    let Some(citizen) = citizen else {
-        return Err(invalid_field("citizen", "is required"));
-    };
-    let mut violations = FieldViolations::new();
-    let personal_id = PersonalId::parse(citizen.personal_id.trim())
-        .map_err(|e| violations.add("citizen.personal_id", e.to_string()))
-        .ok();
-    let full_name = dancu_domain::normalize_full_name(&citizen.full_name)
-        .map_err(|e| violations.add("citizen.full_name", e.to_string()))
-        .ok();
-    let sex = sex_from_proto(citizen.sex);
-    if sex.is_none() {
-        violations.add("citizen.sex", "is required (SEX_MALE or SEX_FEMALE)");
-    }
-    let today = chrono::Utc::now().date_naive();
-    let date_of_birth = match &citizen.date_of_birth {
-        None => {
-            violations.add("citizen.date_of_birth", "is required");
-            None
+    async fn update_citizen(
+        &self,
+        request: Request<pb::UpdateCitizenRequest>,
+    ) -> Result<Response<pb::Citizen>, Status> {
+        let ctx = context(&request, "/dancu.identity.v1.IdentityService/UpdateCitizen")?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let fields: Vec<String> = request
+            .update_mask
+            .map(|m| m.paths)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                if p == "life_status_date" {
+                    "life_status".to_owned()
+                } else {
+                    p
+                }
+            })
+            .collect();
+        if fields.is_empty() {
+            violations.add(
+                "update_mask",
+                "is required and must name at least one field",
+            );
         }
-        Some(date) => match date_from_proto(date) {
+        for (i, field) in fields.iter().enumerate() {
+            if !UPDATABLE_FIELDS.contains(&field.as_str()) {
+                violations.add(
+                    format!("update_mask.paths[{i}]"),
+                    "is not an updatable field",
+                );
+            }
+        }
+        let expected_version = parse_etag(&request.etag);
+        if expected_version.is_none() {
+            violations.add("etag", "is required: the etag of the record as last read");
+        }
+        let reason = request.reason.trim().to_owned();
+        if reason.is_empty() {
+            violations.add("reason", "is required");
+        } else if reason.chars().count() > 500 {
+            violations.add("reason", "must be at most 500 characters");
+        }
+        let values = match &request.citizen {
             None => {
-                violations.add("citizen.date_of_birth", "is not a real calendar date");
+                violations.add("citizen", "is required");
                 None
             }
-            Some(date) => dancu_domain::validate_birth_date(date, today)
-                .map(|()| date)
-                .map_err(|e| violations.add("citizen.date_of_birth", e.to_string()))
-                .ok(),
-        },
-    };
-    let place_of_birth = citizen.place_of_birth.trim().to_owned();
-    if place_of_birth.chars().count() > MAX_PLACE_CHARS {
-        violations.add(
-            "citizen.place_of_birth",
-            format!("must be at most {MAX_PLACE_CHARS} characters"),
-        );
-    }
-    if let (Some(id), Some(sex), Some(date)) = (&personal_id, sex, date_of_birth) {
-        use chrono::Datelike;
-        if let Err(mismatch) = id.check_consistent(sex, date.year()) {
-            violations.add("citizen.personal_id", mismatch.to_string());
+            Some(input) => decode_citizen(
+                input,
+                "citizen.",
+                |f| fields.iter().any(|x| x == f),
+                &mut violations,
+            ),
+        };
+        let subject = values.as_ref().map(|v| v.personal_id.as_str().to_owned());
+        if let Err(status) = violations.check() {
+            return Err(self.reject(&ctx, subject.as_deref(), status).await);
         }
+        let (Some(values), Some(expected_version)) = (values, expected_version) else {
+            return Err(Status::internal("validation incomplete"));
+        };
+        let mut fields = fields;
+        fields.sort();
+        fields.dedup();
+        let citizen = self
+            .citizens
+            .update(
+                &ctx,
+                CitizenUpdate {
+                    values,
+                    fields,
+                    expected_version,
+                    reason,
+                },
+            )
+            .await?;
+        Ok(Response::new(encode_citizen(citizen)))
     }
-    violations.check()?;
-    match (personal_id, full_name, sex, date_of_birth) {
-        (Some(personal_id), Some(full_name), Some(sex), Some(date_of_birth)) => Ok(Citizen {
-            personal_id,
-            full_name,
-            sex,
-            date_of_birth,
-            place_of_birth,
-            created_us: 0,
-            version: 0,
-        }),
-        _ => Err(Status::internal("validation incomplete")),
+
+    async fn list_citizen_history(
+        &self,
+        request: Request<pb::ListCitizenHistoryRequest>,
+    ) -> Result<Response<pb::ListCitizenHistoryResponse>, Status> {
+        let ctx = context(
+            &request,
+            "/dancu.identity.v1.IdentityService/ListCitizenHistory",
+        )?;
+        let request = request.into_inner();
+        let personal_id = self.personal_id(&ctx, &request.personal_id).await?;
+        let mut violations = FieldViolations::new();
+        let (size, after) = paging(
+            "history",
+            request.page_size,
+            100,
+            &request.page_token,
+            &mut violations,
+        );
+        let after_version = match after.map(|a| a.parse::<i64>()) {
+            None => 0,
+            Some(Ok(v)) => v,
+            Some(Err(_)) => {
+                violations.add("page_token", "is not a token this list issued");
+                0
+            }
+        };
+        if let Err(status) = violations.check() {
+            return Err(self.reject(&ctx, Some(personal_id.as_str()), status).await);
+        }
+        let entries = self
+            .citizens
+            .history(&ctx, &personal_id, after_version, size)
+            .await?;
+        let next = next_token(
+            "history",
+            entries.len(),
+            size,
+            entries.last().map(|e| e.version.to_string()),
+        );
+        Ok(Response::new(pb::ListCitizenHistoryResponse {
+            changes: entries
+                .into_iter()
+                .map(|e| pb::CitizenChange {
+                    version: e.version,
+                    change_time: Some(dancu_kit::convert::timestamp_from_us(e.changed_us)),
+                    changed_by: e.changed_by,
+                    fields: e.fields,
+                    reason: e.reason,
+                })
+                .collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn search_citizens(
+        &self,
+        request: Request<pb::SearchCitizensRequest>,
+    ) -> Result<Response<pb::SearchCitizensResponse>, Status> {
+        let ctx = context(
+            &request,
+            "/dancu.identity.v1.IdentityService/SearchCitizens",
+        )?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let name_key = match dancu_domain::normalize_full_name(&request.full_name) {
+            Ok(name) => dancu_domain::name_search_key(&name),
+            Err(e) => {
+                violations.add("full_name", e.to_string());
+                String::new()
+            }
+        };
+        let birth_year = match request.birth_year {
+            0 => None,
+            y if (dancu_domain::date::MIN_BIRTH_YEAR..=9999).contains(&y) => Some(y),
+            _ => {
+                violations.add("birth_year", "must be 0 (any) or a year from 1900");
+                None
+            }
+        };
+        let areas = dancu_domain::AreaTable::builtin();
+        let province = non_empty(&request.province_code);
+        if let Some(p) = &province
+            && areas.province(p).is_none()
+        {
+            violations.add("province_code", "is not a known province code");
+        }
+        let commune = non_empty(&request.commune_code);
+        if let Some(c) = &commune
+            && areas.commune(c).is_none()
+        {
+            violations.add("commune_code", "is not a known commune code");
+        }
+        let (size, after) = paging(
+            "search",
+            request.page_size,
+            50,
+            &request.page_token,
+            &mut violations,
+        );
+        if let Err(status) = violations.check() {
+            return Err(self.reject(&ctx, None, status).await);
+        }
+        let search = CitizenSearch {
+            name_key,
+            birth_year,
+            province,
+            commune,
+        };
+        let citizens = self
+            .citizens
+            .search(&ctx, &search, after.as_deref().unwrap_or(""), size)
+            .await?;
+        let next = next_token(
+            "search",
+            citizens.len(),
+            size,
+            citizens.last().map(|c| c.personal_id.as_str().to_owned()),
+        );
+        Ok(Response::new(pb::SearchCitizensResponse {
+            citizens: citizens.into_iter().map(encode_citizen).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn list_residents(
+        &self,
+        request: Request<pb::ListResidentsRequest>,
+    ) -> Result<Response<pb::ListResidentsResponse>, Status> {
+        let ctx = context(&request, "/dancu.identity.v1.IdentityService/ListResidents")?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let commune = request.commune_code.trim().to_owned();
+        if dancu_domain::AreaTable::builtin()
+            .commune(&commune)
+            .is_none()
+        {
+            violations.add(
+                "commune_code",
+                "is required and must be a known commune code",
+            );
+        }
+        let (size, after) = paging(
+            "residents",
+            request.page_size,
+            100,
+            &request.page_token,
+            &mut violations,
+        );
+        if let Err(status) = violations.check() {
+            return Err(self.reject(&ctx, None, status).await);
+        }
+        let citizens = self
+            .citizens
+            .residents(&ctx, &commune, after.as_deref().unwrap_or(""), size)
+            .await?;
+        let next = next_token(
+            "residents",
+            citizens.len(),
+            size,
+            citizens.last().map(|c| c.personal_id.as_str().to_owned()),
+        );
+        Ok(Response::new(pb::ListResidentsResponse {
+            citizens: citizens.into_iter().map(encode_citizen).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn count_residents(
+        &self,
+        request: Request<pb::CountResidentsRequest>,
+    ) -> Result<Response<pb::CountResidentsResponse>, Status> {
+        let ctx = context(
+            &request,
+            "/dancu.identity.v1.IdentityService/CountResidents",
+        )?;
+        let province = non_empty(&request.get_ref().province_code);
+        if let Some(p) = &province
+            && dancu_domain::AreaTable::builtin().province(p).is_none()
+        {
+            return Err(self
+                .reject(
+                    &ctx,
+                    None,
+                    invalid_field("province_code", "is not a known province code"),
+                )
+                .await);
+        }
+        let counts = self
+            .citizens
+            .count_residents(&ctx, province.as_deref())
+            .await?;
+        let total = counts.iter().map(|c| c.residents).sum();
+        Ok(Response::new(pb::CountResidentsResponse {
+            communes: counts
+                .into_iter()
+                .map(|c| pb::CommuneCount {
+                    commune_code: c.commune,
+                    province_code: c.province,
+                    residents: c.residents,
+                })
+                .collect(),
+            total,
+        }))
     }
 }
 
-fn to_proto(citizen: Citizen) -> pb::Citizen {
-    pb::Citizen {
-        personal_id: citizen.personal_id.as_str().to_owned(),
-        full_name: citizen.full_name,
-        sex: sex_to_proto(citizen.sex) as i32,
-        date_of_birth: Some(date_to_proto(citizen.date_of_birth)),
-        place_of_birth: citizen.place_of_birth,
-        create_time: Some(timestamp_from_us(citizen.created_us)),
-        etag: format!("\"{}\"", citizen.version),
-    }
+fn non_empty(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }

@@ -2,28 +2,42 @@
 //! cases, map results and the one error enum to gRPC. One file per gRPC service.
 
 mod auth;
+mod citizen_input;
 mod citizens;
+mod feed;
+mod households;
+mod residence;
 
 pub use auth::AuthApi;
 pub use citizens::IdentityApi;
+pub use feed::ChangeFeedApi;
+pub use households::HouseholdApi;
+pub use residence::ResidenceApi;
 
 use crate::app::IdentityError;
-use dancu_kit::error::storage;
+use dancu_kit::error::{invalid_field, storage};
 use tonic::Status;
 
 impl From<IdentityError> for Status {
     fn from(error: IdentityError) -> Self {
         match error {
             IdentityError::NotFound => Status::not_found("no citizen with this personal ID"),
+            IdentityError::HouseholdNotFound => Status::not_found("no household with this id"),
             IdentityError::AlreadyExists => {
                 Status::already_exists("a citizen with this personal ID is already registered")
             }
             IdentityError::BadCredentials => {
                 Status::unauthenticated("invalid username or password")
             }
+            IdentityError::InvalidField { field, reason } => invalid_field(field, reason),
+            IdentityError::Stale => Status::aborted(
+                "the record changed since it was read; read it again and retry with the new etag",
+            ),
+            IdentityError::Precondition(reason) => Status::failed_precondition(reason),
+            IdentityError::PermissionDenied(reason) => Status::permission_denied(reason),
             IdentityError::Storage(e) => storage(&e),
             IdentityError::Corrupt(field) => {
-                tracing::error!(field, "corrupt citizen row");
+                tracing::error!(field, "corrupt stored row");
                 Status::internal("internal error")
             }
             IdentityError::Signing(e) => {
@@ -31,5 +45,33 @@ impl From<IdentityError> for Status {
                 Status::internal("internal error")
             }
         }
+    }
+}
+
+/// Maximum page size of every list call.
+const MAX_PAGE_SIZE: u64 = 500;
+
+/// Reads the page size and the key to continue after; violations go to `violations`.
+fn paging(
+    kind: &str,
+    page_size: i32,
+    default: u64,
+    page_token: &str,
+    violations: &mut dancu_kit::error::FieldViolations,
+) -> (u64, Option<String>) {
+    let size = dancu_kit::paging::page_size(page_size, default, MAX_PAGE_SIZE)
+        .map_err(|e| violations.add("page_size", e))
+        .unwrap_or(default);
+    let after = dancu_kit::paging::decode_token(kind, page_token)
+        .map_err(|()| violations.add("page_token", "is not a token this list issued"))
+        .unwrap_or(None);
+    (size, after)
+}
+
+/// The next-page token: present only when the page came back full.
+fn next_token(kind: &str, returned: usize, size: u64, last_key: Option<String>) -> String {
+    match last_key {
+        Some(key) if returned as u64 == size => dancu_kit::paging::encode_token(kind, &key),
+        _ => String::new(),
     }
 }

@@ -6,12 +6,34 @@ pub enum IdentityError {
     /// No such citizen.
     #[error("citizen not found")]
     NotFound,
+    /// No such household.
+    #[error("household not found")]
+    HouseholdNotFound,
     /// The personal ID is already registered.
     #[error("a citizen with this personal ID is already registered")]
     AlreadyExists,
     /// Wrong credentials or disabled account.
     #[error("invalid username or password")]
     BadCredentials,
+    /// A field is invalid in the light of stored data (e.g. a death date before the stored
+    /// birth date). The reason names no personal data.
+    #[error("{field}: {reason}")]
+    InvalidField {
+        /// Field path, e.g. `citizen.life_status_date`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The caller's etag is stale: the record changed since they read it.
+    #[error("the record changed since it was read")]
+    Stale,
+    /// The request is valid but the register's state does not allow it. The reason names
+    /// no personal data.
+    #[error("{0}")]
+    Precondition(String),
+    /// The caller may not do this. The reason names no personal data.
+    #[error("{0}")]
+    PermissionDenied(String),
     /// The database failed.
     #[error("storage: {0}")]
     Storage(#[from] sea_orm::DbErr),
@@ -21,4 +43,34 @@ pub enum IdentityError {
     /// Key handling failed (a bug or corrupted key material).
     #[error("token signing failed: {0}")]
     Signing(String),
+}
+
+impl IdentityError {
+    /// A precondition failure with `reason`.
+    pub fn precondition(reason: impl Into<String>) -> Self {
+        Self::Precondition(reason.into())
+    }
+
+    /// An invalid `field` with `reason`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The gRPC code this error ends a call with, for its audit event.
+    pub fn code(&self) -> tonic::Code {
+        use tonic::Code;
+        match self {
+            Self::NotFound | Self::HouseholdNotFound => Code::NotFound,
+            Self::AlreadyExists => Code::AlreadyExists,
+            Self::BadCredentials => Code::Unauthenticated,
+            Self::InvalidField { .. } => Code::InvalidArgument,
+            Self::Stale => Code::Aborted,
+            Self::Precondition(_) => Code::FailedPrecondition,
+            Self::PermissionDenied(_) => Code::PermissionDenied,
+            Self::Storage(_) | Self::Corrupt(_) | Self::Signing(_) => Code::Internal,
+        }
+    }
 }

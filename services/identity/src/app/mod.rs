@@ -1,12 +1,23 @@
-//! Identity use cases: login and tokens, bootstrap accounts, the citizen register. Each
-//! personal-data use case stages its audit event in the same transaction as its write.
+//! Identity use cases: login and tokens, bootstrap accounts, and the population register
+//! (citizens, residence, households, change feed). Each personal-data use case stages its
+//! audit event in the same transaction as its write.
 
 mod accounts;
+mod citizen_record;
 mod citizens;
 mod error;
+mod feed;
+mod households;
+mod journal;
+mod residence;
 mod tokens;
 
 pub use accounts::{Accounts, BOOTSTRAP_ADMIN as BOOTSTRAP_ADMIN_USERNAME, LoginGrant};
-pub use citizens::{Citizen, Citizens};
+pub use citizen_record::{Citizen, CurrentResidence, FamilyLinks, LifeStatus, today};
+pub use citizens::{CitizenUpdate, Citizens, HistoryEntry, check_consistency};
 pub use error::IdentityError;
+pub use feed::ChangeFeed;
+pub use households::{HouseholdView, Households, NewMember};
+pub use journal::Journal;
+pub use residence::{Declaration, ResidenceNow, Residences};
 pub use tokens::{LocalKeySource, LocalTokenSource, TokenIssuer};

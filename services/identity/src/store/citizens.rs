@@ -1,8 +1,64 @@
-//! Citizens of the population register.
+//! Citizens of the population register: records, history, searches and resident counts.
 
-use super::entity::citizen;
-use super::{CitizenRow, IdentityStore, InsertError};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use super::entity_register::{citizen, citizen_history};
+use super::{CitizenHistoryRow, CitizenRow, IdentityStore, InsertError};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+/// What a citizen search matches on.
+#[derive(Debug, Clone, Default)]
+pub struct CitizenSearch {
+    /// Name search key (exact).
+    pub name_key: String,
+    /// Year of birth.
+    pub birth_year: Option<i32>,
+    /// Province of current residence.
+    pub province: Option<String>,
+    /// Commune of current residence.
+    pub commune: Option<String>,
+}
+
+/// Current residents of one commune.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct CommuneResidents {
+    /// Commune code.
+    pub commune: String,
+    /// Province code.
+    pub province: String,
+    /// Number of residents.
+    pub residents: i64,
+}
+
+/// Whether a temporary residence is in force on `today` (`YYYY-MM-DD`).
+fn temporary_in_force(today: &str) -> Condition {
+    Condition::all()
+        .add(citizen::Column::TempCommune.ne(""))
+        .add(citizen::Column::TempUntil.gte(today))
+}
+
+/// People whose current residence (temporary in force, else permanent) matches `column`
+/// of the temporary residence and `fallback` of the permanent one equal to `code`.
+fn currently_in(
+    temp: citizen::Column,
+    perm: citizen::Column,
+    code: &str,
+    today: &str,
+) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(temp.eq(code))
+                .add(citizen::Column::TempUntil.gte(today)),
+        )
+        .add(
+            Condition::all()
+                .add(perm.eq(code))
+                .add(temporary_in_force(today).not()),
+        )
+}
 
 impl IdentityStore {
     /// Adds a citizen through `conn` (a transaction, so the audit event commits with it).
@@ -11,25 +67,189 @@ impl IdentityStore {
         conn: &C,
         row: CitizenRow,
     ) -> Result<(), InsertError> {
-        citizen::Entity::insert(citizen::ActiveModel {
-            personal_id: Set(row.personal_id),
-            full_name: Set(row.full_name),
-            name_key: Set(row.name_key),
-            sex: Set(row.sex),
-            birth_date: Set(row.birth_date),
-            place_of_birth: Set(row.place_of_birth),
-            created_by: Set(row.created_by),
-            created_us: Set(row.created_us),
-            version: Set(row.version),
-        })
-        .exec_without_returning(conn)
-        .await
-        .map_err(InsertError::classify)?;
+        let model: citizen::ActiveModel = row.into();
+        citizen::Entity::insert(model.reset_all())
+            .exec_without_returning(conn)
+            .await
+            .map_err(InsertError::classify)?;
         Ok(())
+    }
+
+    /// Replaces a citizen row if its stored version is still `expected_version`; false when
+    /// the row changed (or vanished) meanwhile.
+    pub async fn replace_citizen<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        row: CitizenRow,
+        expected_version: i64,
+    ) -> Result<bool, DbErr> {
+        let personal_id = row.personal_id.clone();
+        let model: citizen::ActiveModel = row.into();
+        let result = citizen::Entity::update_many()
+            .set(model.reset_all())
+            .filter(citizen::Column::PersonalId.eq(personal_id))
+            .filter(citizen::Column::Version.eq(expected_version))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected == 1)
     }
 
     /// The citizen with this personal ID.
     pub async fn citizen(&self, personal_id: &str) -> Result<Option<CitizenRow>, DbErr> {
-        citizen::Entity::find_by_id(personal_id).one(&self.db).await
+        self.citizen_in(&self.db, personal_id).await
+    }
+
+    /// The citizen with this personal ID, read through `conn`.
+    pub async fn citizen_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        personal_id: &str,
+    ) -> Result<Option<CitizenRow>, DbErr> {
+        citizen::Entity::find_by_id(personal_id).one(conn).await
+    }
+
+    /// The citizens among `personal_ids` that exist, read through `conn`.
+    pub async fn citizens_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        personal_ids: &[String],
+    ) -> Result<Vec<CitizenRow>, DbErr> {
+        citizen::Entity::find()
+            .filter(citizen::Column::PersonalId.is_in(personal_ids.iter().cloned()))
+            .all(conn)
+            .await
+    }
+
+    /// Appends a history entry.
+    pub async fn insert_history<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        row: CitizenHistoryRow,
+    ) -> Result<(), DbErr> {
+        let mut model: citizen_history::ActiveModel = row.into();
+        model = model.reset_all();
+        model.id = sea_orm::ActiveValue::NotSet;
+        citizen_history::Entity::insert(model)
+            .exec_without_returning(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// History entries of one citizen with a version above `after_version`, oldest first.
+    pub async fn history(
+        &self,
+        personal_id: &str,
+        after_version: i64,
+        limit: u64,
+    ) -> Result<Vec<CitizenHistoryRow>, DbErr> {
+        citizen_history::Entity::find()
+            .filter(citizen_history::Column::PersonalId.eq(personal_id))
+            .filter(citizen_history::Column::Version.gt(after_version))
+            .order_by_asc(citizen_history::Column::Version)
+            .limit(limit)
+            .all(&self.db)
+            .await
+    }
+
+    /// Citizens matching `search`, with a personal ID above `after`, by personal ID.
+    pub async fn search_citizens(
+        &self,
+        search: &CitizenSearch,
+        today: &str,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<CitizenRow>, DbErr> {
+        let mut query = citizen::Entity::find()
+            .filter(citizen::Column::NameKey.eq(search.name_key.as_str()))
+            .filter(citizen::Column::PersonalId.gt(after));
+        if let Some(year) = search.birth_year {
+            query = query.filter(citizen::Column::BirthYear.eq(year));
+        }
+        if let Some(province) = &search.province {
+            query = query.filter(currently_in(
+                citizen::Column::TempProvince,
+                citizen::Column::PermProvince,
+                province,
+                today,
+            ));
+        }
+        if let Some(commune) = &search.commune {
+            query = query.filter(currently_in(
+                citizen::Column::TempCommune,
+                citizen::Column::PermCommune,
+                commune,
+                today,
+            ));
+        }
+        query
+            .order_by_asc(citizen::Column::PersonalId)
+            .limit(limit)
+            .all(&self.db)
+            .await
+    }
+
+    /// People not recorded as deceased who currently reside in `commune`, with a personal
+    /// ID above `after`, by personal ID.
+    pub async fn residents(
+        &self,
+        commune: &str,
+        today: &str,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<CitizenRow>, DbErr> {
+        citizen::Entity::find()
+            .filter(currently_in(
+                citizen::Column::TempCommune,
+                citizen::Column::PermCommune,
+                commune,
+                today,
+            ))
+            .filter(citizen::Column::LifeStatus.ne("deceased"))
+            .filter(citizen::Column::PersonalId.gt(after))
+            .order_by_asc(citizen::Column::PersonalId)
+            .limit(limit)
+            .all(&self.db)
+            .await
+    }
+
+    /// Current residents (not recorded as deceased) per commune, optionally within one
+    /// province, ordered by commune code.
+    pub async fn count_residents(
+        &self,
+        province: Option<&str>,
+        today: &str,
+    ) -> Result<Vec<CommuneResidents>, DbErr> {
+        let in_force = || {
+            Expr::col(citizen::Column::TempCommune)
+                .ne("")
+                .and(Expr::col(citizen::Column::TempUntil).gte(today))
+        };
+        let commune = Expr::case(in_force(), Expr::col(citizen::Column::TempCommune))
+            .finally(Expr::col(citizen::Column::PermCommune));
+        let province_expr = Expr::case(in_force(), Expr::col(citizen::Column::TempProvince))
+            .finally(Expr::col(citizen::Column::PermProvince));
+        let mut inner = Query::select();
+        inner
+            .expr_as(commune, Alias::new("commune"))
+            .expr_as(province_expr, Alias::new("province"))
+            .from(citizen::Entity)
+            .and_where(citizen::Column::LifeStatus.ne("deceased"));
+        let mut outer = Query::select();
+        outer
+            .column(Alias::new("commune"))
+            .column(Alias::new("province"))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("residents"))
+            .from_subquery(inner, Alias::new("current"))
+            .and_where(Expr::col(Alias::new("commune")).ne(""))
+            .group_by_col(Alias::new("commune"))
+            .group_by_col(Alias::new("province"))
+            .order_by(Alias::new("commune"), sea_orm::Order::Asc);
+        if let Some(province) = province {
+            outer.and_where(Expr::col(Alias::new("province")).eq(province));
+        }
+        let statement = self.db.get_database_backend().build(&outer);
+        CommuneResidents::find_by_statement(statement)
+            .all(&self.db)
+            .await
     }
 }

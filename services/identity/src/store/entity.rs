@@ -58,39 +58,3 @@ pub mod signing_key {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-/// Citizens in the population register.
-pub mod citizen {
-    use sea_orm::entity::prelude::*;
-
-    /// A row of `citizens`.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "citizens")]
-    pub struct Model {
-        /// 12-digit personal identification number.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub personal_id: String,
-        /// Full name, NFC.
-        pub full_name: String,
-        /// Case- and diacritic-insensitive search key of the name.
-        pub name_key: String,
-        /// `male` or `female`.
-        pub sex: String,
-        /// Date of birth, `YYYY-MM-DD`.
-        pub birth_date: String,
-        /// Place of birth, free text.
-        pub place_of_birth: String,
-        /// Id of the officer who registered the citizen.
-        pub created_by: String,
-        /// Registration time (Unix microseconds).
-        pub created_us: i64,
-        /// Incremented on every change; the etag.
-        pub version: i64,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}

@@ -12,6 +12,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateTables),
             Box::new(dancu_audit_client::migration::CreateOutbox),
+            // Later migrations go below, in order; applied ones never move.
+            Box::new(super::migration_register::PopulationRegister),
         ]
     }
 }

@@ -1,15 +1,28 @@
-//! The identity service's own database: officers, token signing keys, citizens and the
-//! audit outbox. Nothing here knows about gRPC.
+//! The identity service's own database: officers, token signing keys, the population
+//! register (citizens, history, residence events, households, change feed) and the audit
+//! outbox. Nothing here knows about gRPC.
 
 mod accounts;
 mod citizens;
 mod entity;
+mod entity_register;
+mod feed;
+mod households;
 mod migration;
+mod migration_register;
+mod residence;
 
-pub use entity::citizen::Model as CitizenRow;
+pub use citizens::{CitizenSearch, CommuneResidents};
 pub use entity::officer::Model as OfficerRow;
 pub use entity::signing_key::Model as SigningKeyRow;
+pub use entity_register::change_event::Model as ChangeRow;
+pub use entity_register::citizen::Model as CitizenRow;
+pub use entity_register::citizen_history::Model as CitizenHistoryRow;
+pub use entity_register::household::Model as HouseholdRow;
+pub use entity_register::household_member::Model as HouseholdMemberRow;
+pub use entity_register::residence_event::Model as ResidenceEventRow;
 pub use migration::Migrator;
+pub use residence::ResidenceUpdate;
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, TransactionTrait};
 

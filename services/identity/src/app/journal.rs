@@ -1,0 +1,140 @@
+//! What every register use case does around its work: stage its audit events in the same
+//! transaction as its writes, commit, wake change-feed watchers, and ship the events.
+
+use super::IdentityError;
+use crate::store::IdentityStore;
+use dancu_audit_client::event::Touched;
+use dancu_audit_client::{AuditOutbox, new_event};
+use dancu_kit::call::CallContext;
+use dancu_proto::audit::v1::AuditEvent;
+use sea_orm::DatabaseTransaction;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use tonic::Code;
+
+/// Service name in audit events.
+pub const SERVICE: &str = "identity";
+
+/// Audit staging and change-feed wake-ups shared by the register's use cases.
+pub struct Journal {
+    store: IdentityStore,
+    outbox: Arc<AuditOutbox>,
+    feed: Arc<Notify>,
+}
+
+impl Journal {
+    /// A journal writing through `outbox` and waking `feed` watchers after commits.
+    pub fn new(store: IdentityStore, outbox: Arc<AuditOutbox>, feed: Arc<Notify>) -> Self {
+        Self {
+            store,
+            outbox,
+            feed,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &IdentityStore {
+        &self.store
+    }
+
+    /// The signal raised after every commit that appended to the change feed.
+    pub fn feed_signal(&self) -> Arc<Notify> {
+        self.feed.clone()
+    }
+
+    /// Stages the audit event of a call by `ctx` about each of `subjects` (or one event
+    /// without a subject when there are none) in `txn`.
+    pub async fn stage(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &CallContext,
+        resource_type: &str,
+        subjects: &[&str],
+        resource_id: Option<&str>,
+        outcome: Code,
+    ) -> Result<Vec<AuditEvent>, IdentityError> {
+        let events = events(ctx, resource_type, subjects, resource_id, outcome);
+        for event in &events {
+            self.outbox.stage(txn, event).await?;
+        }
+        Ok(events)
+    }
+
+    /// Commits `txn`, wakes feed watchers if `fed` (the transaction appended changes),
+    /// then ships `events`.
+    pub async fn commit(
+        &self,
+        txn: DatabaseTransaction,
+        events: Vec<AuditEvent>,
+        fed: bool,
+    ) -> Result<(), IdentityError> {
+        txn.commit().await?;
+        if fed {
+            self.feed.notify_waiters();
+        }
+        self.outbox.ship(events).await;
+        Ok(())
+    }
+
+    /// Durably records the audit events of a read (or of a call that changed nothing)
+    /// before its answer leaves: one event per subject, committed together.
+    pub async fn record(
+        &self,
+        ctx: &CallContext,
+        resource_type: &str,
+        subjects: &[&str],
+        resource_id: Option<&str>,
+        outcome: Code,
+    ) -> Result<(), IdentityError> {
+        let txn = self.store.begin().await?;
+        let events = self
+            .stage(&txn, ctx, resource_type, subjects, resource_id, outcome)
+            .await?;
+        self.commit(txn, events, false).await
+    }
+
+    /// Records the failure of a call (rolling back `txn` if given) and returns the error.
+    pub async fn fail(
+        &self,
+        txn: Option<DatabaseTransaction>,
+        ctx: &CallContext,
+        resource_type: &str,
+        subjects: &[&str],
+        error: IdentityError,
+    ) -> IdentityError {
+        if let Some(txn) = txn
+            && let Err(e) = txn.rollback().await
+        {
+            return e.into();
+        }
+        match self
+            .record(ctx, resource_type, subjects, None, error.code())
+            .await
+        {
+            Ok(()) => error,
+            Err(audit_failure) => audit_failure,
+        }
+    }
+}
+
+fn events(
+    ctx: &CallContext,
+    resource_type: &str,
+    subjects: &[&str],
+    resource_id: Option<&str>,
+    outcome: Code,
+) -> Vec<AuditEvent> {
+    let touched = |subject| Touched {
+        resource_type,
+        subject,
+        resource_id,
+    };
+    if subjects.is_empty() {
+        vec![new_event(SERVICE, ctx, touched(None), outcome)]
+    } else {
+        subjects
+            .iter()
+            .map(|s| new_event(SERVICE, ctx, touched(Some(s)), outcome))
+            .collect()
+    }
+}
