@@ -3,11 +3,16 @@
 //! Identity signs access tokens (JWT, EdDSA/Ed25519) and publishes the public keys; every
 //! service verifies tokens locally with those keys. Verified tokens are cached until they
 //! expire, since an Ed25519 check on every call would cap throughput.
+//!
+//! Revocation: identity publishes the accounts disabled (with the time) and the token ids
+//! revoked by logout; every verifier polls that list every [`REVOCATION_POLL_INTERVAL`]
+//! (started by the server builder) and refuses a revoked token even when it is cached, so
+//! a disabled officer's tokens stop working everywhere within a few seconds.
 
 use async_trait::async_trait;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tonic::Status;
@@ -35,6 +40,10 @@ pub struct Claims {
     pub unit: String,
     /// Granted roles.
     pub roles: Vec<String>,
+    /// Code of the area the unit covers (the officer's jurisdiction): `VN`, a province or
+    /// a commune code; empty for accounts without a jurisdiction.
+    #[serde(default)]
+    pub area: String,
     /// Issuer, always [`ISSUER`].
     pub iss: String,
     /// Audience, always [`AUDIENCE`].
@@ -58,6 +67,12 @@ pub struct Principal {
     pub unit: String,
     /// Granted roles.
     pub roles: Vec<String>,
+    /// Code of the area of the officer's jurisdiction, if any.
+    pub area: Option<String>,
+    /// Token issue time (Unix seconds).
+    pub issued_at: i64,
+    /// Token id.
+    pub token_id: String,
     /// Token expiry (Unix seconds).
     pub expires_at: i64,
     /// The raw bearer token, to act on the caller's behalf towards other services.
@@ -70,6 +85,7 @@ impl std::fmt::Debug for Principal {
             .field("id", &self.id)
             .field("unit", &self.unit)
             .field("roles", &self.roles)
+            .field("area", &self.area)
             .finish_non_exhaustive()
     }
 }
@@ -110,12 +126,38 @@ pub struct VerificationKey {
     pub public_key: Vec<u8>,
 }
 
-/// Where verification keys come from: identity's own store, or identity over gRPC.
+/// Tokens that must no longer be accepted, though signed and unexpired.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Revocations {
+    /// Account id → Unix second from which on its tokens are void: every token issued at
+    /// or before it is refused (a disabled account).
+    pub subjects: HashMap<String, i64>,
+    /// Ids (`jti`) of single revoked tokens (logout).
+    pub token_ids: HashSet<String>,
+}
+
+impl Revocations {
+    /// Whether this principal's token is revoked.
+    pub fn revokes(&self, principal: &Principal) -> bool {
+        self.subjects
+            .get(&principal.id)
+            .is_some_and(|at| principal.issued_at <= *at)
+            || self.token_ids.contains(&principal.token_id)
+    }
+}
+
+/// Where verification keys and revocations come from: identity's own store, or identity
+/// over gRPC.
 #[async_trait]
 pub trait KeySource: Send + Sync + 'static {
     /// Every currently valid key. Errors are gRPC statuses (`UNAVAILABLE` when identity
     /// cannot be reached).
     async fn keys(&self) -> Result<Vec<VerificationKey>, Status>;
+
+    /// The current revocations. Sources that know none return an empty list.
+    async fn revocations(&self) -> Result<Revocations, Status> {
+        Ok(Revocations::default())
+    }
 }
 
 /// Fetches keys from identity's `AuthService.ListPublicKeys`.
@@ -157,7 +199,36 @@ impl KeySource for RemoteKeySource {
             })
             .collect())
     }
+
+    async fn revocations(&self) -> Result<Revocations, Status> {
+        let response = self
+            .client
+            .clone()
+            .list_revocations(dancu_proto::identity::v1::ListRevocationsRequest {})
+            .await
+            .map_err(|status| {
+                tracing::warn!(code = ?status.code(), "fetching revocations from identity failed");
+                Status::unavailable("revocations unavailable: identity service unreachable")
+            })?
+            .into_inner();
+        Ok(Revocations {
+            subjects: response
+                .disabled_accounts
+                .into_iter()
+                .map(|d| {
+                    (
+                        d.account_id,
+                        d.disabled_at.map(|t| t.seconds).unwrap_or(i64::MAX),
+                    )
+                })
+                .collect(),
+            token_ids: response.revoked_token_ids.into_iter().collect(),
+        })
+    }
 }
+
+/// How often every verifier polls the revocation list.
+pub const REVOCATION_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Most tokens cached at once; beyond it expired entries are pruned, then all.
 const CACHE_CAPACITY: usize = 50_000;
@@ -172,6 +243,7 @@ pub struct TokenVerifier {
     last_refresh: Mutex<Option<Instant>>,
     refresh_lock: tokio::sync::Mutex<()>,
     verified: Mutex<HashMap<Arc<str>, Principal>>,
+    revocations: RwLock<Revocations>,
 }
 
 impl TokenVerifier {
@@ -183,6 +255,47 @@ impl TokenVerifier {
             last_refresh: Mutex::new(None),
             refresh_lock: tokio::sync::Mutex::new(()),
             verified: Mutex::new(HashMap::new()),
+            revocations: RwLock::new(Revocations::default()),
+        }
+    }
+
+    /// Fetches the revocation list once and applies it to every later verification
+    /// (cached tokens included).
+    pub async fn refresh_revocations(&self) -> Result<(), Status> {
+        let revocations = self.source.revocations().await?;
+        *self.revocations.write().unwrap_or_else(|e| e.into_inner()) = revocations;
+        Ok(())
+    }
+
+    /// Polls the revocation list every `every` until the returned guard is dropped.
+    pub fn spawn_revocation_poll(self: &Arc<Self>, every: Duration) -> RevocationPoll {
+        let verifier = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let Some(verifier) = verifier.upgrade() else {
+                    return;
+                };
+                if let Err(status) = verifier.refresh_revocations().await {
+                    tracing::debug!(code = ?status.code(), "revocation poll failed; keeping the last list");
+                }
+            }
+        });
+        RevocationPoll(task)
+    }
+
+    fn check_revoked(&self, principal: Principal) -> Result<Principal, Status> {
+        let revoked = self
+            .revocations
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .revokes(&principal);
+        if revoked {
+            Err(Status::unauthenticated("token revoked"))
+        } else {
+            Ok(principal)
         }
     }
 
@@ -191,7 +304,7 @@ impl TokenVerifier {
     pub async fn verify(&self, token: &str) -> Result<Principal, Status> {
         let now = chrono::Utc::now().timestamp();
         if let Some(principal) = self.cached(token, now) {
-            return Ok(principal);
+            return self.check_revoked(principal);
         }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Status::unauthenticated("malformed bearer token"))?;
@@ -227,11 +340,14 @@ impl TokenVerifier {
             username: claims.username,
             unit: claims.unit,
             roles: claims.roles,
+            area: Some(claims.area).filter(|a| !a.is_empty()),
+            issued_at: claims.iat,
+            token_id: claims.jti,
             expires_at: claims.exp,
             token: token.clone(),
         };
         self.remember(token, principal.clone(), now);
-        Ok(principal)
+        self.check_revoked(principal)
     }
 
     fn cached(&self, token: &str, now: i64) -> Option<Principal> {
@@ -277,6 +393,15 @@ impl TokenVerifier {
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
         *self.last_refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         Ok(())
+    }
+}
+
+/// Stops the revocation poll when dropped.
+pub struct RevocationPoll(tokio::task::JoinHandle<()>);
+
+impl Drop for RevocationPoll {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -10,6 +10,14 @@ use tonic::Status;
 pub const PURPOSE_HEADER: &str = "x-dancu-purpose";
 /// Metadata key carrying the case reference.
 pub const CASE_HEADER: &str = "x-dancu-case";
+/// Metadata key invoking break-glass: its value is the written justification (ASCII,
+/// [`MIN_JUSTIFICATION_CHARS`] to [`MAX_JUSTIFICATION_CHARS`] characters); break-glass also
+/// needs a case reference.
+pub const BREAK_GLASS_HEADER: &str = "x-dancu-break-glass";
+/// Shortest accepted break-glass justification.
+pub const MIN_JUSTIFICATION_CHARS: usize = 20;
+/// Longest accepted break-glass justification.
+pub const MAX_JUSTIFICATION_CHARS: usize = 500;
 
 /// Who calls, why, and under which case: what every audit event records.
 #[derive(Clone, Debug)]
@@ -20,6 +28,8 @@ pub struct CallContext {
     pub purpose: Purpose,
     /// Case reference; required for purposes that need one.
     pub case_reference: Option<String>,
+    /// The written justification when the caller invokes break-glass.
+    pub break_glass_justification: Option<String>,
     /// Full gRPC method being served, e.g. `/dancu.identity.v1.IdentityService/GetCitizen`.
     pub rpc: &'static str,
     /// Trace id of the call, when traced.
@@ -77,6 +87,32 @@ impl CallContext {
                 format!("purpose {} requires a case reference", purpose.as_str()),
             );
         }
+        let break_glass_justification = match metadata.get(BREAK_GLASS_HEADER).map(|v| v.to_str()) {
+            None => None,
+            Some(Err(_)) => {
+                violations.add(BREAK_GLASS_HEADER, "must be ASCII");
+                None
+            }
+            Some(Ok(raw)) => {
+                let text = raw.trim();
+                let len = text.chars().count();
+                if !(MIN_JUSTIFICATION_CHARS..=MAX_JUSTIFICATION_CHARS).contains(&len) {
+                    violations.add(
+                        BREAK_GLASS_HEADER,
+                        format!(
+                            "a break-glass justification must be {MIN_JUSTIFICATION_CHARS} to \
+                             {MAX_JUSTIFICATION_CHARS} characters"
+                        ),
+                    );
+                    None
+                } else {
+                    if metadata.get(CASE_HEADER).is_none() {
+                        violations.add(CASE_HEADER, "break-glass requires a case reference");
+                    }
+                    Some(text.to_owned())
+                }
+            }
+        };
         violations.check()?;
         // A missing purpose always recorded a violation above.
         let purpose = purpose.ok_or_else(|| Status::internal("purpose validation incomplete"))?;
@@ -84,6 +120,7 @@ impl CallContext {
             principal,
             purpose,
             case_reference,
+            break_glass_justification,
             rpc,
             trace_id: crate::telemetry::current_trace_id(),
         })

@@ -27,6 +27,9 @@ pub struct Config {
     pub service_secret: Option<String>,
     /// Lifetime of access tokens, in seconds.
     pub token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    #[serde(default = "default_refresh_ttl")]
+    pub refresh_token_ttl_secs: u64,
     /// Log output: `json` (default) or `pretty`.
     pub log_format: LogFormat,
     /// Log filter in `RUST_LOG` syntax.
@@ -102,10 +105,16 @@ impl Default for Config {
             bootstrap_admin_password: None,
             service_secret: None,
             token_ttl_secs: 900,
+            refresh_token_ttl_secs: default_refresh_ttl(),
             log_format: LogFormat::Json,
             log_level: "info".to_owned(),
         }
     }
+}
+
+/// Refresh tokens live twelve hours (a shift) by default.
+fn default_refresh_ttl() -> u64 {
+    12 * 3600
 }
 
 /// Why configuration could not be loaded.

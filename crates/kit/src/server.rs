@@ -125,6 +125,10 @@ pub async fn serve(
                 .await;
         }
     };
+    // Revoked tokens (disabled accounts, logouts) are refused within a poll interval.
+    let _revocation_poll = spec
+        .verifier
+        .spawn_revocation_poll(crate::auth::REVOCATION_POLL_INTERVAL);
     let server = Server::builder()
         .timeout(REQUEST_TIMEOUT)
         .trace_fn(move |request| request_span(service_name, request))

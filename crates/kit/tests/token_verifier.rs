@@ -46,6 +46,7 @@ fn claims(lifetime_secs: i64) -> Claims {
         username: "an.nguyen".to_owned(),
         unit: "CAHN".to_owned(),
         roles: vec!["investigator".to_owned()],
+        area: "01001".to_owned(),
         iss: ISSUER.to_owned(),
         aud: AUDIENCE.to_owned(),
         iat: now - 10,
@@ -60,6 +61,7 @@ struct Keys {
     keys: Mutex<Vec<VerificationKey>>,
     fetches: AtomicUsize,
     down: Mutex<bool>,
+    revoked: Mutex<dancu_kit::auth::Revocations>,
 }
 
 #[async_trait]
@@ -70,6 +72,10 @@ impl KeySource for Keys {
             return Err(tonic::Status::unavailable("identity unreachable"));
         }
         Ok(self.keys.lock().unwrap().clone())
+    }
+
+    async fn revocations(&self) -> Result<dancu_kit::auth::Revocations, tonic::Status> {
+        Ok(self.revoked.lock().unwrap().clone())
     }
 }
 
@@ -166,4 +172,53 @@ async fn unreachable_key_source_is_unavailable_not_unauthenticated() {
     *source.down.lock().unwrap() = true;
     let status = verifier.verify(&key.sign(&claims(60))).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
+}
+
+#[tokio::test]
+async fn revoked_tokens_are_refused_even_when_cached() {
+    let key = Key::new("k1", 7);
+    let (source, verifier) = setup(&[&key]);
+    let first = claims(600);
+    let token = key.sign(&first);
+    let principal = verifier.verify(&token).await.expect("valid");
+    assert_eq!(principal.area.as_deref(), Some("01001"));
+    // Disabled after the token was issued: refused once the list is polled.
+    source
+        .revoked
+        .lock()
+        .unwrap()
+        .subjects
+        .insert(first.sub.clone(), first.iat + 5);
+    verifier.refresh_revocations().await.expect("poll");
+    let refused = verifier.verify(&token).await.expect_err("revoked");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert_eq!(refused.message(), "token revoked");
+    // A token issued after the disable time (re-enabled account) is accepted.
+    let mut later = claims(600);
+    later.iat = first.iat + 6;
+    verifier
+        .verify(&key.sign(&later))
+        .await
+        .expect("issued after the disable time");
+    // A single token id (logout) is refused; another token of the account is not.
+    source.revoked.lock().unwrap().subjects.clear();
+    verifier.refresh_revocations().await.expect("poll");
+    let other = claims(600);
+    let other_token = key.sign(&other);
+    verifier.verify(&other_token).await.expect("valid");
+    source
+        .revoked
+        .lock()
+        .unwrap()
+        .token_ids
+        .insert(other.jti.clone());
+    verifier.refresh_revocations().await.expect("poll");
+    assert_eq!(
+        verifier.verify(&other_token).await.unwrap_err().code(),
+        tonic::Code::Unauthenticated
+    );
+    assert!(
+        verifier.verify(&token).await.is_ok(),
+        "account no longer disabled"
+    );
 }

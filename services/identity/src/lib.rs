@@ -7,13 +7,14 @@ pub mod app;
 pub mod store;
 
 use app::{
-    Accounts, ChangeFeed, Citizens, Households, Journal, LocalKeySource, LocalTokenSource,
-    Residences, TokenIssuer,
+    Accounts, Administration, ChangeFeed, Citizens, Households, Journal, LocalKeySource,
+    LocalTokenSource, Residences, TokenIssuer, UnitTree,
 };
 use dancu_audit_client::AuditOutbox;
 use dancu_kit::auth::TokenVerifier;
 use dancu_kit::config::{Config, ServiceKind};
 use dancu_kit::server::{RunError, ServiceSpec, serve};
+use dancu_proto::identity::v1::admin_service_server::AdminServiceServer;
 use dancu_proto::identity::v1::auth_service_server::AuthServiceServer;
 use dancu_proto::identity::v1::change_feed_service_server::ChangeFeedServiceServer;
 use dancu_proto::identity::v1::household_service_server::HouseholdServiceServer;
@@ -27,6 +28,8 @@ use tokio::net::TcpListener;
 pub const SERVICE_NAME: &str = "dancu.identity.v1.IdentityService";
 /// Fully-qualified name of the login service.
 pub const AUTH_SERVICE_NAME: &str = "dancu.identity.v1.AuthService";
+/// Fully-qualified name of the unit and officer administration service.
+pub const ADMIN_SERVICE_NAME: &str = "dancu.identity.v1.AdminService";
 /// Fully-qualified name of the residence service.
 pub const RESIDENCE_SERVICE_NAME: &str = "dancu.identity.v1.ResidenceService";
 /// Fully-qualified name of the household service.
@@ -57,7 +60,29 @@ pub async fn run(
             .await
             .map_err(bootstrap)?,
     );
-    let accounts = Arc::new(Accounts::new(store.clone(), issuer.clone()));
+    let policy = Arc::new(
+        dancu_policy::Authorizer::new().map_err(|e| RunError::Bootstrap {
+            service: "identity",
+            reason: e.to_string(),
+        })?,
+    );
+    let units = Arc::new(
+        UnitTree::open(store.clone(), dancu_domain::AreaTable::builtin())
+            .await
+            .map_err(bootstrap)?,
+    );
+    let accounts = Arc::new(Accounts::new(
+        store.clone(),
+        issuer.clone(),
+        units.clone(),
+        config.refresh_token_ttl_secs,
+    ));
+    let admin = Arc::new(Administration::new(
+        store.clone(),
+        units.clone(),
+        accounts.clone(),
+        policy.clone(),
+    ));
     let service_secret = config.clone().resolve_service_secret()?;
     accounts
         .ensure_service_accounts(&service_secret)
@@ -95,6 +120,7 @@ pub async fn run(
     let routes =
         tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
             .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
+            .add_service(AdminServiceServer::new(api::AdminApi::new(admin)))
             .add_service(ResidenceServiceServer::new(api::ResidenceApi::new(
                 residences,
             )))
@@ -114,16 +140,20 @@ pub async fn run(
             grpc_services: vec![
                 SERVICE_NAME,
                 AUTH_SERVICE_NAME,
+                ADMIN_SERVICE_NAME,
                 RESIDENCE_SERVICE_NAME,
                 HOUSEHOLD_SERVICE_NAME,
                 CHANGE_FEED_SERVICE_NAME,
             ],
             routes,
             verifier,
-            // Login and key publication are how a caller gets, and checks, a token.
+            // Login and refresh are how a caller gets a token; keys and revocations are
+            // how every service checks one.
             public_methods: vec![
                 "/dancu.identity.v1.AuthService/Login",
+                "/dancu.identity.v1.AuthService/Refresh",
                 "/dancu.identity.v1.AuthService/ListPublicKeys",
+                "/dancu.identity.v1.AuthService/ListRevocations",
             ],
         },
         listener,

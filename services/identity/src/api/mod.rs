@@ -1,6 +1,7 @@
 //! The gRPC face of the identity service: decode and validate requests, call the use
 //! cases, map results and the one error enum to gRPC. One file per gRPC service.
 
+mod admin;
 mod auth;
 mod citizen_input;
 mod citizens;
@@ -8,6 +9,7 @@ mod feed;
 mod households;
 mod residence;
 
+pub use admin::AdminApi;
 pub use auth::AuthApi;
 pub use citizens::IdentityApi;
 pub use feed::ChangeFeedApi;
@@ -42,6 +44,11 @@ impl From<IdentityError> for Status {
             }
             IdentityError::Signing(e) => {
                 tracing::error!(error = %e, "token signing failed");
+                Status::internal("internal error")
+            }
+            IdentityError::Access(e) => e.status(),
+            IdentityError::Policy(e) => {
+                tracing::error!(error = %e, "authorization policy failed");
                 Status::internal("internal error")
             }
         }

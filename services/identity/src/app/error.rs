@@ -43,6 +43,12 @@ pub enum IdentityError {
     /// Key handling failed (a bug or corrupted key material).
     #[error("token signing failed: {0}")]
     Signing(String),
+    /// Units, officers, tokens: see [`super::units::AccessError`].
+    #[error(transparent)]
+    Access(#[from] super::units::AccessError),
+    /// The authorization policies failed (a bug in the policies or their inputs).
+    #[error("policy: {0}")]
+    Policy(#[from] dancu_policy::PolicyError),
 }
 
 impl IdentityError {
@@ -70,7 +76,10 @@ impl IdentityError {
             Self::Stale => Code::Aborted,
             Self::Precondition(_) => Code::FailedPrecondition,
             Self::PermissionDenied(_) => Code::PermissionDenied,
-            Self::Storage(_) | Self::Corrupt(_) | Self::Signing(_) => Code::Internal,
+            Self::Access(e) => e.status().code(),
+            Self::Storage(_) | Self::Corrupt(_) | Self::Signing(_) | Self::Policy(_) => {
+                Code::Internal
+            }
         }
     }
 }

@@ -9,8 +9,10 @@ mod error;
 mod feed;
 mod households;
 mod journal;
+mod officers;
 mod residence;
 mod tokens;
+mod units;
 
 pub use accounts::{Accounts, BOOTSTRAP_ADMIN as BOOTSTRAP_ADMIN_USERNAME, LoginGrant};
 pub use citizen_record::{Citizen, CurrentResidence, FamilyLinks, LifeStatus, today};
@@ -19,5 +21,7 @@ pub use error::IdentityError;
 pub use feed::ChangeFeed;
 pub use households::{HouseholdView, Households, NewMember};
 pub use journal::Journal;
+pub use officers::{Administration, NewOfficer, NewUnit, actor};
 pub use residence::{Declaration, ResidenceNow, Residences};
 pub use tokens::{LocalKeySource, LocalTokenSource, TokenIssuer};
+pub use units::{AccessError, C06, MINISTRY, UnitTree};

@@ -22,6 +22,9 @@ pub mod officer {
         pub roles: String,
         /// Disabled accounts cannot log in.
         pub disabled: bool,
+        /// When the account was disabled (Unix microseconds); tokens issued until then
+        /// are revoked.
+        pub disabled_us: Option<i64>,
         /// Creation time (Unix microseconds).
         pub created_us: i64,
     }
@@ -48,6 +51,8 @@ pub mod signing_key {
         pub private_pkcs8: Vec<u8>,
         /// Raw 32-byte public key.
         pub public_key: Vec<u8>,
+        /// From when the key signs (Unix microseconds); published before.
+        pub active_us: i64,
         /// Creation time (Unix microseconds).
         pub created_us: i64,
     }

@@ -5,16 +5,22 @@
 mod accounts;
 mod citizens;
 mod entity;
+mod entity_access;
 mod entity_register;
 mod feed;
 mod households;
 mod migration;
+mod migration_access;
 mod migration_register;
 mod residence;
+mod units;
 
+pub use accounts::RefreshUse;
 pub use citizens::{CitizenSearch, CommuneResidents};
 pub use entity::officer::Model as OfficerRow;
 pub use entity::signing_key::Model as SigningKeyRow;
+pub use entity_access::refresh_token::Model as RefreshTokenRow;
+pub use entity_access::unit::Model as UnitRow;
 pub use entity_register::change_event::Model as ChangeRow;
 pub use entity_register::citizen::Model as CitizenRow;
 pub use entity_register::citizen_history::Model as CitizenHistoryRow;
