@@ -31,6 +31,14 @@ impl From<RecordsError> for Status {
                 status.code(),
                 format!("identity refused the lookup: {}", status.message()),
             ),
+            // Names no person and does not say whether the record's subject exists.
+            RecordsError::Denied => Status::permission_denied(
+                "your roles, unit, purpose or case do not allow this operation on subject records",
+            ),
+            RecordsError::Policy(e) => {
+                tracing::error!(error = %e, "authorization policy failed");
+                Status::internal("internal error")
+            }
             RecordsError::Storage(e) => storage(&e),
             RecordsError::Corrupt(field) => {
                 tracing::error!(field, "corrupt subject record row");

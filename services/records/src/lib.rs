@@ -43,7 +43,13 @@ pub async fn run(
     )?;
     let relay = outbox.spawn_relay();
     let identity = IdentityDirectory::new(&config.identity.endpoint)?;
-    let records = Arc::new(SubjectRecords::new(store, identity, outbox));
+    let policy = Arc::new(
+        dancu_policy::Authorizer::new().map_err(|e| RunError::Bootstrap {
+            service: "records",
+            reason: e.to_string(),
+        })?,
+    );
+    let records = Arc::new(SubjectRecords::new(store, identity, outbox, policy));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(RemoteKeySource::new(
         &config.identity.endpoint,
     )?)));

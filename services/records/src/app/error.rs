@@ -15,6 +15,12 @@ pub enum RecordsError {
     /// The identity service refused the lookup on the caller's behalf.
     #[error("identity refused the lookup")]
     IdentityDenied(tonic::Status),
+    /// The policies refuse the call (roles, purpose, jurisdiction or classification).
+    #[error("access denied")]
+    Denied,
+    /// The authorization policies failed (a bug).
+    #[error("policy: {0}")]
+    Policy(#[from] dancu_policy::PolicyError),
     /// The database failed.
     #[error("storage: {0}")]
     Storage(#[from] sea_orm::DbErr),

@@ -7,6 +7,7 @@ use dancu_audit_client::event::Touched;
 use dancu_audit_client::{AuditOutbox, new_event};
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
+use dancu_policy::{AccessRequest, Action, Actor, AreaPath, Authorizer, Decision, Resource};
 use std::sync::Arc;
 use tonic::Code;
 
@@ -118,6 +119,8 @@ pub struct SubjectRecord {
     pub snapshot_date_of_birth: NaiveDate,
     /// Owning unit.
     pub owning_unit: String,
+    /// Area code of the owning unit.
+    pub owning_area: String,
     /// Creating officer.
     pub created_by: String,
     /// Creation time (Unix microseconds).
@@ -129,15 +132,85 @@ pub struct SubjectRecords {
     store: RecordsStore,
     identity: IdentityDirectory,
     outbox: Arc<AuditOutbox>,
+    policy: Arc<Authorizer>,
+}
+
+/// The policy actor of the caller: roles, unit and jurisdiction from the token.
+fn actor(ctx: &CallContext) -> Actor {
+    Actor {
+        id: ctx.principal.id.clone(),
+        roles: ctx.principal.roles.clone(),
+        unit: ctx.principal.unit.clone(),
+        jurisdiction: ctx
+            .principal
+            .area
+            .as_deref()
+            .and_then(|code| AreaPath::resolve(code, dancu_domain::AreaTable::builtin())),
+        personal_id: None,
+    }
+}
+
+/// The area path of a stored owning area; records without a known area are visible at
+/// national level only.
+fn owning_area(code: &str) -> AreaPath {
+    AreaPath::resolve(code, dancu_domain::AreaTable::builtin()).unwrap_or_else(AreaPath::nation)
 }
 
 impl SubjectRecords {
-    /// Use cases over `store`, checking people with `identity`, auditing via `outbox`.
-    pub fn new(store: RecordsStore, identity: IdentityDirectory, outbox: Arc<AuditOutbox>) -> Self {
+    /// Use cases over `store`, checking people with `identity`, auditing via `outbox`,
+    /// deciding access with `policy`.
+    pub fn new(
+        store: RecordsStore,
+        identity: IdentityDirectory,
+        outbox: Arc<AuditOutbox>,
+        policy: Arc<Authorizer>,
+    ) -> Self {
         Self {
             store,
             identity,
             outbox,
+            policy,
+        }
+    }
+
+    fn decide(
+        &self,
+        ctx: &CallContext,
+        action: Action,
+        area: AreaPath,
+        classification: Classification,
+    ) -> Result<Decision, RecordsError> {
+        let decision = self.policy.authorize(&AccessRequest {
+            actor: actor(ctx),
+            action,
+            resource: Resource::SubjectRecord {
+                owning_area: area,
+                classification: code_of(&CLASSIFICATIONS, classification).to_owned(),
+            },
+            purpose: Some(ctx.purpose),
+            case_reference: ctx.case_reference.clone(),
+            break_glass_justification: ctx.break_glass_justification.clone(),
+        })?;
+        if decision.break_glass {
+            // Raised for review; the audit event of the call records the access.
+            tracing::warn!(rpc = ctx.rpc, policies = ?decision.policy_ids, "break-glass access to a subject record");
+        }
+        Ok(decision)
+    }
+
+    /// Refuses, before any data is read, a purpose the caller's roles may not declare.
+    async fn check_purpose(
+        &self,
+        ctx: &CallContext,
+        subject: Option<&str>,
+    ) -> Result<(), RecordsError> {
+        let decision = self.policy.check_purpose(&actor(ctx), ctx.purpose)?;
+        if decision.allowed {
+            Ok(())
+        } else {
+            self.audit(ctx, subject, None, Code::PermissionDenied)
+                .await?;
+            Err(RecordsError::Denied)
         }
     }
 
@@ -149,6 +222,22 @@ impl SubjectRecords {
         new: NewSubjectRecord,
     ) -> Result<SubjectRecord, RecordsError> {
         let subject = new.personal_id.as_str();
+        self.check_purpose(ctx, Some(subject)).await?;
+        let area = ctx.principal.area.clone().unwrap_or_default();
+        // The record is owned by the caller's unit: an account without a jurisdiction
+        // owns none.
+        let allowed = match AreaPath::resolve(&area, dancu_domain::AreaTable::builtin()) {
+            Some(path) => {
+                self.decide(ctx, Action::CreateSubjectRecord, path, new.classification)?
+                    .allowed
+            }
+            None => false,
+        };
+        if !allowed {
+            self.audit(ctx, Some(subject), None, Code::PermissionDenied)
+                .await?;
+            return Err(RecordsError::Denied);
+        }
         let snapshot = match self.identity.snapshot(ctx, &new.personal_id).await {
             Ok(snapshot) => snapshot,
             Err(error) => {
@@ -169,6 +258,7 @@ impl SubjectRecords {
             snapshot_full_name: snapshot.full_name,
             snapshot_date_of_birth: snapshot.date_of_birth,
             owning_unit: ctx.principal.unit.clone(),
+            owning_area: area,
             created_by: ctx.principal.id.clone(),
             created_us: chrono::Utc::now().timestamp_micros(),
         };
@@ -188,13 +278,31 @@ impl SubjectRecords {
 
     /// Reads a record; the read is audited before the answer leaves.
     pub async fn get(&self, ctx: &CallContext, id: &str) -> Result<SubjectRecord, RecordsError> {
+        self.check_purpose(ctx, None).await?;
         let Some(row) = self.store.get(id).await? else {
             self.audit(ctx, None, Some(id), Code::NotFound).await?;
             return Err(RecordsError::NotFound);
         };
-        self.audit(ctx, Some(&row.personal_id), Some(id), Code::Ok)
+        let record = from_row(row)?;
+        let decision = self.decide(
+            ctx,
+            Action::ReadSubjectRecord,
+            owning_area(&record.owning_area),
+            record.classification,
+        )?;
+        if !decision.allowed {
+            self.audit(
+                ctx,
+                Some(record.personal_id.as_str()),
+                Some(id),
+                Code::PermissionDenied,
+            )
             .await?;
-        from_row(row)
+            return Err(RecordsError::Denied);
+        }
+        self.audit(ctx, Some(record.personal_id.as_str()), Some(id), Code::Ok)
+            .await?;
+        Ok(record)
     }
 
     /// Audits a call that ended before reaching the records (e.g. invalid input).
@@ -236,6 +344,7 @@ fn to_row(record: &SubjectRecord) -> SubjectRecordRow {
         snapshot_full_name: record.snapshot_full_name.clone(),
         snapshot_birth_date: record.snapshot_date_of_birth.format("%Y-%m-%d").to_string(),
         owning_unit: record.owning_unit.clone(),
+        owning_area: record.owning_area.clone(),
         created_by: record.created_by.clone(),
         created_us: record.created_us,
     }
@@ -258,6 +367,7 @@ fn from_row(row: SubjectRecordRow) -> Result<SubjectRecord, RecordsError> {
         id: row.id,
         snapshot_full_name: row.snapshot_full_name,
         owning_unit: row.owning_unit,
+        owning_area: row.owning_area,
         created_by: row.created_by,
         created_us: row.created_us,
     })

@@ -27,6 +27,8 @@ pub mod subject_record {
         pub snapshot_birth_date: String,
         /// Unit owning the record.
         pub owning_unit: String,
+        /// Area code of the owning unit (empty for records from before areas were kept).
+        pub owning_area: String,
         /// Officer who created the record.
         pub created_by: String,
         /// Creation time (Unix microseconds).

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateSubjectRecords),
             Box::new(dancu_audit_client::migration::CreateOutbox),
+            Box::new(AddOwningArea),
         ]
     }
 }
@@ -75,6 +76,50 @@ impl MigrationTrait for CreateSubjectRecords {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(SubjectRecords::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum OwningArea {
+    OwningArea,
+}
+
+/// m0003: the area of the owning unit, which decides who may read a record.
+struct AddOwningArea;
+
+impl MigrationName for AddOwningArea {
+    fn name(&self) -> &str {
+        "m0003_subject_records_owning_area"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddOwningArea {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(SubjectRecords::Table)
+                    .add_column(
+                        ColumnDef::new(OwningArea::OwningArea)
+                            .string()
+                            .not_null()
+                            .default(""),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(SubjectRecords::Table)
+                    .drop_column(OwningArea::OwningArea)
+                    .to_owned(),
+            )
             .await
     }
 }

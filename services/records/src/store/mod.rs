@@ -52,6 +52,7 @@ impl RecordsStore {
             snapshot_full_name: Set(row.snapshot_full_name),
             snapshot_birth_date: Set(row.snapshot_birth_date),
             owning_unit: Set(row.owning_unit),
+            owning_area: Set(row.owning_area),
             created_by: Set(row.created_by),
             created_us: Set(row.created_us),
         })
