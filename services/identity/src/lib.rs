@@ -7,8 +7,8 @@ pub mod app;
 pub mod store;
 
 use app::{
-    Accounts, Administration, ChangeFeed, Citizens, Households, Journal, LocalKeySource,
-    LocalTokenSource, Residences, TokenIssuer, UnitTree,
+    Accounts, Administration, ChangeFeed, CitizenAccess, Citizens, Households, Journal,
+    LocalKeySource, LocalTokenSource, Residences, TokenIssuer, UnitTree,
 };
 use dancu_audit_client::AuditOutbox;
 use dancu_kit::auth::TokenVerifier;
@@ -77,6 +77,7 @@ pub async fn run(
         units.clone(),
         config.refresh_token_ttl_secs,
     ));
+    let store_for_access = store.clone();
     let admin = Arc::new(Administration::new(
         store.clone(),
         units.clone(),
@@ -117,19 +118,21 @@ pub async fn run(
     let households = Arc::new(Households::new(journal.clone(), areas));
     let feed = Arc::new(ChangeFeed::new(journal));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));
-    let routes =
-        tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
-            .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
-            .add_service(AdminServiceServer::new(api::AdminApi::new(admin)))
-            .add_service(ResidenceServiceServer::new(api::ResidenceApi::new(
-                residences,
-            )))
-            .add_service(HouseholdServiceServer::new(api::HouseholdApi::new(
-                households,
-            )))
-            .add_service(ChangeFeedServiceServer::new(api::ChangeFeedApi::new(
-                feed, closing_rx,
-            )));
+    let routes = tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(
+        citizens,
+        Arc::new(CitizenAccess::new(store_for_access, units, policy)),
+    )))
+    .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
+    .add_service(AdminServiceServer::new(api::AdminApi::new(admin)))
+    .add_service(ResidenceServiceServer::new(api::ResidenceApi::new(
+        residences,
+    )))
+    .add_service(HouseholdServiceServer::new(api::HouseholdApi::new(
+        households,
+    )))
+    .add_service(ChangeFeedServiceServer::new(api::ChangeFeedApi::new(
+        feed, closing_rx,
+    )));
     let shutdown = async move {
         shutdown.await;
         let _ = closing_tx.send(true);

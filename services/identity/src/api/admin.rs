@@ -180,6 +180,13 @@ impl AdminService for AdminApi {
             );
         }
         check_unit_code("unit_code", request.unit_code.trim(), &mut violations);
+        let personal_id = match request.personal_id.trim() {
+            "" => None,
+            raw => dancu_domain::PersonalId::parse(raw)
+                .map(|id| id.as_str().to_owned())
+                .map_err(|e| violations.add("personal_id", e.to_string()))
+                .ok(),
+        };
         let mut roles: Vec<String> = Vec::new();
         for (i, role) in request.roles.iter().enumerate() {
             let role = role.trim();
@@ -198,6 +205,7 @@ impl AdminService for AdminApi {
                     password: request.initial_password,
                     unit_code: request.unit_code.trim().to_owned(),
                     roles,
+                    personal_id,
                 },
             )
             .await?;

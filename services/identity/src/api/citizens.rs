@@ -2,7 +2,9 @@
 
 use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen, parse_etag};
 use super::{next_token, paging};
-use crate::app::{CitizenUpdate, Citizens, check_consistency, today};
+use crate::app::{
+    Citizen, CitizenAccess, CitizenUpdate, Citizens, check_consistency, decision_metadata, today,
+};
 use crate::store::CitizenSearch;
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
@@ -15,12 +17,36 @@ use tonic::{Request, Response, Status};
 /// Implements `dancu.identity.v1.IdentityService`.
 pub struct IdentityApi {
     citizens: Arc<Citizens>,
+    access: Arc<CitizenAccess>,
 }
 
 impl IdentityApi {
-    /// The API over the register.
-    pub fn new(citizens: Arc<Citizens>) -> Self {
-        Self { citizens }
+    /// The API over the register, deciding views with `access`.
+    pub fn new(citizens: Arc<Citizens>, access: Arc<CitizenAccess>) -> Self {
+        Self { citizens, access }
+    }
+
+    /// Before any data is read: the purpose must fit the caller's roles, and the roles must
+    /// allow reading people at all. A refusal is audited.
+    async fn guard(&self, ctx: &CallContext) -> Result<(), Status> {
+        match self.access.precheck(ctx) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.reject(ctx, None, e.into()).await),
+        }
+    }
+
+    /// The citizens as the caller may see them (minimal or masked full views).
+    async fn views(
+        &self,
+        ctx: &CallContext,
+        citizens: Vec<Citizen>,
+    ) -> Result<Vec<pb::Citizen>, Status> {
+        let mut out = Vec::with_capacity(citizens.len());
+        for citizen in citizens {
+            let (shown, _) = self.access.view(ctx, citizen).await?;
+            out.push(encode_citizen(shown));
+        }
+        Ok(out)
     }
 
     /// Audits a call rejected for bad input, then returns the rejection.
@@ -56,6 +82,7 @@ impl IdentityService for IdentityApi {
             &request,
             "/dancu.identity.v1.IdentityService/RegisterCitizen",
         )?;
+        self.guard(&ctx).await?;
         let Some(input) = request.into_inner().citizen else {
             return Err(self
                 .reject(&ctx, None, invalid_field("citizen", "is required"))
@@ -83,11 +110,15 @@ impl IdentityService for IdentityApi {
         request: Request<pb::GetCitizenRequest>,
     ) -> Result<Response<pb::Citizen>, Status> {
         let ctx = context(&request, "/dancu.identity.v1.IdentityService/GetCitizen")?;
+        self.guard(&ctx).await?;
         let personal_id = self
             .personal_id(&ctx, &request.get_ref().personal_id)
             .await?;
         let citizen = self.citizens.get(&ctx, &personal_id).await?;
-        Ok(Response::new(encode_citizen(citizen)))
+        let (shown, decision) = self.access.view(&ctx, citizen).await?;
+        let mut response = Response::new(encode_citizen(shown));
+        decision_metadata(&decision, response.metadata_mut());
+        Ok(response)
     }
 
     async fn update_citizen(
@@ -95,6 +126,7 @@ impl IdentityService for IdentityApi {
         request: Request<pb::UpdateCitizenRequest>,
     ) -> Result<Response<pb::Citizen>, Status> {
         let ctx = context(&request, "/dancu.identity.v1.IdentityService/UpdateCitizen")?;
+        self.guard(&ctx).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let fields: Vec<String> = request
@@ -179,6 +211,7 @@ impl IdentityService for IdentityApi {
             &request,
             "/dancu.identity.v1.IdentityService/ListCitizenHistory",
         )?;
+        self.guard(&ctx).await?;
         let request = request.into_inner();
         let personal_id = self.personal_id(&ctx, &request.personal_id).await?;
         let mut violations = FieldViolations::new();
@@ -233,6 +266,7 @@ impl IdentityService for IdentityApi {
             &request,
             "/dancu.identity.v1.IdentityService/SearchCitizens",
         )?;
+        self.guard(&ctx).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let name_key = match dancu_domain::normalize_full_name(&request.full_name) {
@@ -290,7 +324,7 @@ impl IdentityService for IdentityApi {
             citizens.last().map(|c| c.personal_id.as_str().to_owned()),
         );
         Ok(Response::new(pb::SearchCitizensResponse {
-            citizens: citizens.into_iter().map(encode_citizen).collect(),
+            citizens: self.views(&ctx, citizens).await?,
             next_page_token: next,
         }))
     }
@@ -300,6 +334,7 @@ impl IdentityService for IdentityApi {
         request: Request<pb::ListResidentsRequest>,
     ) -> Result<Response<pb::ListResidentsResponse>, Status> {
         let ctx = context(&request, "/dancu.identity.v1.IdentityService/ListResidents")?;
+        self.guard(&ctx).await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let commune = request.commune_code.trim().to_owned();
@@ -333,7 +368,7 @@ impl IdentityService for IdentityApi {
             citizens.last().map(|c| c.personal_id.as_str().to_owned()),
         );
         Ok(Response::new(pb::ListResidentsResponse {
-            citizens: citizens.into_iter().map(encode_citizen).collect(),
+            citizens: self.views(&ctx, citizens).await?,
             next_page_token: next,
         }))
     }

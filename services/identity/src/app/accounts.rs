@@ -125,7 +125,7 @@ impl Accounts {
         unit: &str,
         roles: &[&str],
     ) -> Result<(), IdentityError> {
-        self.create_officer(username, password, unit, roles)
+        self.create_officer(username, password, unit, roles, None)
             .await
             .map(|_| ())
             .map_err(|e| match e {
@@ -142,6 +142,7 @@ impl Accounts {
         password: &str,
         unit: &str,
         roles: &[&str],
+        personal_id: Option<String>,
     ) -> Result<OfficerRow, IdentityError> {
         let row = OfficerRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -151,6 +152,7 @@ impl Accounts {
             roles: roles.join(","),
             disabled: false,
             disabled_us: None,
+            personal_id,
             created_us: chrono::Utc::now().timestamp_micros(),
         };
         self.store

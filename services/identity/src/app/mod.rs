@@ -3,6 +3,7 @@
 //! audit event in the same transaction as its write.
 
 mod accounts;
+mod citizen_access;
 mod citizen_record;
 mod citizens;
 mod error;
@@ -15,6 +16,7 @@ mod tokens;
 mod units;
 
 pub use accounts::{Accounts, BOOTSTRAP_ADMIN as BOOTSTRAP_ADMIN_USERNAME, LoginGrant};
+pub use citizen_access::{CitizenAccess, decision_metadata};
 pub use citizen_record::{Citizen, CurrentResidence, FamilyLinks, LifeStatus, today};
 pub use citizens::{CitizenUpdate, Citizens, HistoryEntry, check_consistency};
 pub use error::IdentityError;

@@ -30,6 +30,8 @@ pub struct NewOfficer {
     pub unit_code: String,
     /// Role codes (known roles).
     pub roles: Vec<String>,
+    /// The officer's own personal ID, if recorded.
+    pub personal_id: Option<String>,
 }
 
 /// The administration use cases.
@@ -146,7 +148,13 @@ impl Administration {
         }
         let roles: Vec<&str> = new.roles.iter().map(String::as_str).collect();
         self.accounts
-            .create_officer(&new.username, &new.password, &new.unit_code, &roles)
+            .create_officer(
+                &new.username,
+                &new.password,
+                &new.unit_code,
+                &roles,
+                new.personal_id,
+            )
             .await
     }
 

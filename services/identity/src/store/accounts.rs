@@ -48,6 +48,7 @@ impl IdentityStore {
             roles: Set(row.roles),
             disabled: Set(row.disabled),
             disabled_us: Set(row.disabled_us),
+            personal_id: Set(row.personal_id),
             created_us: Set(row.created_us),
         })
         .exec_without_returning(&self.db)

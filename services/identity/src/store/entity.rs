@@ -25,6 +25,8 @@ pub mod officer {
         /// When the account was disabled (Unix microseconds); tokens issued until then
         /// are revoked.
         pub disabled_us: Option<i64>,
+        /// The officer's own personal ID, when recorded.
+        pub personal_id: Option<String>,
         /// Creation time (Unix microseconds).
         pub created_us: i64,
     }

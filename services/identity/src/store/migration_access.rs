@@ -1,4 +1,5 @@
-//! Migration m0003: access control — police units, officers' disable time, refresh
+//! Migration m0003: access control — police units, officers' disable time and personal
+//! ID (self/family lookups are flagged), refresh
 //! tokens, revoked access tokens, and the activation time of signing keys.
 
 use sea_orm_migration::prelude::*;
@@ -27,6 +28,7 @@ enum Units {
 enum Officers {
     Table,
     DisabledUs,
+    PersonalId,
 }
 
 #[derive(DeriveIden)]
@@ -81,6 +83,14 @@ impl MigrationTrait for AccessControl {
                 Table::alter()
                     .table(Officers::Table)
                     .add_column(ColumnDef::new(Officers::DisabledUs).big_integer().null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Officers::Table)
+                    .add_column(ColumnDef::new(Officers::PersonalId).string().null())
                     .to_owned(),
             )
             .await?;
