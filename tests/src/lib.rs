@@ -251,6 +251,7 @@ mod tests {
     }
 }
 
+pub mod access;
 pub mod population;
 
 /// Typed clients and request helpers for tests.
