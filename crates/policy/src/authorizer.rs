@@ -12,6 +12,32 @@ use cedar_policy::{
 use dancu_domain::Purpose;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::Mutex;
+
+/// Most purpose decisions kept; the cache is emptied when full.
+const PURPOSE_CACHE_CAPACITY: usize = 10_000;
+
+/// Everything about an actor that a purpose decision can depend on.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ActorKey {
+    id: String,
+    roles: Vec<String>,
+    unit: String,
+    jurisdiction: Option<Vec<String>>,
+    personal_id: Option<String>,
+}
+
+impl ActorKey {
+    fn of(actor: &Actor) -> Self {
+        Self {
+            id: actor.id.clone(),
+            roles: actor.roles.clone(),
+            unit: actor.unit.clone(),
+            jurisdiction: actor.jurisdiction.as_ref().map(|j| j.codes().to_vec()),
+            personal_id: actor.personal_id.clone(),
+        }
+    }
+}
 
 /// Namespace of every dancu entity type and action.
 const NAMESPACE: &str = "Dancu";
@@ -92,6 +118,9 @@ pub struct Authorizer {
     by_action: HashMap<String, PolicySet>,
     /// The action entities of the schema (with their groups).
     actions: Vec<Entity>,
+    /// Purpose decisions by actor and purpose: they depend on nothing else (the purpose
+    /// query's entities are the actor's alone), and every call asks one.
+    purposes: Mutex<HashMap<(ActorKey, Purpose), (bool, Vec<String>)>>,
     engine: cedar_policy::Authorizer,
     types: Types,
 }
@@ -135,6 +164,7 @@ impl Authorizer {
             .collect();
         Ok(Self {
             actions,
+            purposes: Mutex::new(HashMap::new()),
             schema,
             policies: named,
             by_action,
@@ -157,16 +187,7 @@ impl Authorizer {
 
     /// Whether `actor` may declare `purpose`. Answer this before reading any data.
     pub fn check_purpose(&self, actor: &Actor, purpose: Purpose) -> Result<Decision, PolicyError> {
-        let mut builder = EntityBuilder::new(&self.types);
-        let principal = builder.actor(actor)?;
-        let entities = builder.finish(&self.schema, &self.actions)?;
-        let (allowed, ids) = self.query(
-            &entities,
-            principal,
-            "declare_purpose",
-            self.uid(&self.types.purpose, purpose.as_str()),
-            Context::empty(),
-        )?;
+        let (allowed, ids) = self.purpose_query(actor, purpose)?;
         Ok(if allowed {
             Decision {
                 allowed: true,
@@ -182,28 +203,55 @@ impl Authorizer {
         })
     }
 
+    /// The purpose query, cached per actor and purpose.
+    fn purpose_query(
+        &self,
+        actor: &Actor,
+        purpose: Purpose,
+    ) -> Result<(bool, Vec<String>), PolicyError> {
+        let key = (ActorKey::of(actor), purpose);
+        if let Some(hit) = self
+            .purposes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(hit.clone());
+        }
+        let mut builder = EntityBuilder::new(&self.types);
+        let principal = builder.actor(actor)?;
+        let entities = builder.finish(&self.schema, &self.actions)?;
+        let answer = self.query(
+            &entities,
+            principal,
+            "declare_purpose",
+            self.uid(&self.types.purpose, purpose.as_str()),
+            Context::empty(),
+        )?;
+        let mut cache = self.purposes.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= PURPOSE_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(key, answer.clone());
+        Ok(answer)
+    }
+
     /// Decides one request. Personal-data actions first check the purpose (missing or not
     /// declarable by the actor's roles → denied), then the rules.
     pub fn authorize(&self, request: &AccessRequest) -> Result<Decision, PolicyError> {
-        let mut builder = EntityBuilder::new(&self.types);
-        let principal = builder.actor(&request.actor)?;
-        let resource = builder.resource(&request.resource)?;
-        let entities = builder.finish(&self.schema, &self.actions)?;
         if request.action.is_personal_data() {
             let Some(purpose) = request.purpose else {
                 return Ok(Decision::deny(Denial::PurposeMissing, Vec::new()));
             };
-            let (allowed, ids) = self.query(
-                &entities,
-                principal.clone(),
-                "declare_purpose",
-                self.uid(&self.types.purpose, purpose.as_str()),
-                Context::empty(),
-            )?;
+            let (allowed, ids) = self.purpose_query(&request.actor, purpose)?;
             if !allowed {
                 return Ok(Decision::deny(Denial::PurposeNotAllowed, ids));
             }
         }
+        let mut builder = EntityBuilder::new(&self.types);
+        let principal = builder.actor(&request.actor)?;
+        let resource = builder.resource(&request.resource)?;
+        let entities = builder.finish(&self.schema, &self.actions)?;
         match &request.action {
             Action::ReadPerson => self.read_person(request, &entities, principal, resource),
             Action::ReadSubjectRecord => self.simple(
@@ -360,14 +408,19 @@ impl Authorizer {
         context: Context,
     ) -> Result<(bool, Vec<String>), PolicyError> {
         let action_uid = self.uid(&self.types.action, action);
-        let request = Request::new(principal, action_uid, resource, context, Some(&self.schema))
-            .map_err(|e| match e {
+        // Requests are checked against the schema in debug builds (every test); release
+        // builds skip the check on this hot path: the requests are built here from typed
+        // values, and a request that did not fit would only be denied.
+        let schema = cfg!(debug_assertions).then_some(&self.schema);
+        let request = Request::new(principal, action_uid, resource, context, schema).map_err(
+            |e| match e {
                 cedar_policy::RequestValidationError::InvalidPrincipalType(_)
                 | cedar_policy::RequestValidationError::InvalidResourceType(_) => {
                     PolicyError::ResourceMismatch { action }
                 }
                 other => PolicyError::Request(other.to_string()),
-            })?;
+            },
+        )?;
         let policies = self
             .by_action
             .get(action)
@@ -624,8 +677,11 @@ impl<'a> EntityBuilder<'a> {
     /// to the schema is checked in debug builds (every test); release builds skip it, as
     /// the entities come from typed Rust values built here, not from callers' JSON.
     fn finish(self, schema: &Schema, actions: &[Entity]) -> Result<Entities, PolicyError> {
-        let entities = self.entities.into_values().chain(actions.iter().cloned());
+        // Policies name actions explicitly (no action groups), so the action entities are
+        // needed only for the schema check of debug builds.
         let schema = cfg!(debug_assertions).then_some(schema);
+        let actions = actions.iter().filter(|_| schema.is_some()).cloned();
+        let entities = self.entities.into_values().chain(actions);
         Entities::from_entities(entities, schema).map_err(|e| PolicyError::Request(e.to_string()))
     }
 }
