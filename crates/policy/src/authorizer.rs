@@ -14,6 +14,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Mutex;
 
+/// Allowed?, and the ids of the determining policies.
+type QueryAnswer = (bool, Vec<String>);
+
 /// Most purpose decisions kept; the cache is emptied when full.
 const PURPOSE_CACHE_CAPACITY: usize = 10_000;
 
@@ -120,7 +123,7 @@ pub struct Authorizer {
     actions: Vec<Entity>,
     /// Purpose decisions by actor and purpose: they depend on nothing else (the purpose
     /// query's entities are the actor's alone), and every call asks one.
-    purposes: Mutex<HashMap<(ActorKey, Purpose), (bool, Vec<String>)>>,
+    purposes: Mutex<HashMap<(ActorKey, Purpose), QueryAnswer>>,
     engine: cedar_policy::Authorizer,
     types: Types,
 }
