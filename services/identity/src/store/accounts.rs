@@ -115,8 +115,8 @@ impl IdentityStore {
         Ok(())
     }
 
-    /// Disables an officer (keeping the first disable time) and voids their refresh tokens,
-    /// in one transaction.
+    /// Disables an officer (keeping the first disable time) and deletes their refresh
+    /// tokens, in one transaction.
     pub async fn disable_officer(&self, officer_id: &str, now_us: i64) -> Result<(), DbErr> {
         let txn = self.db.begin().await?;
         officer::Entity::update_many()
@@ -126,8 +126,8 @@ impl IdentityStore {
             .filter(officer::Column::Disabled.eq(false))
             .exec(&txn)
             .await?;
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::Used, true.into())
+        // Deleted, not marked used: a later attempt is an invalid token, not a replay.
+        refresh_token::Entity::delete_many()
             .filter(refresh_token::Column::OfficerId.eq(officer_id))
             .exec(&txn)
             .await?;
@@ -188,11 +188,9 @@ impl IdentityStore {
         Ok(RefreshUse::Replayed)
     }
 
-    /// Voids one refresh token.
+    /// Voids one refresh token (deleted: a later attempt is invalid, not a replay).
     pub async fn void_refresh_token(&self, hash: &str) -> Result<(), DbErr> {
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::Used, true.into())
-            .filter(refresh_token::Column::TokenHash.eq(hash))
+        refresh_token::Entity::delete_by_id(hash)
             .exec(&self.db)
             .await?;
         Ok(())
