@@ -280,6 +280,42 @@ async fn unit_administrators_act_only_within_their_subtree() {
         .await
         .unwrap_err();
     assert_eq!(duplicate.code(), tonic::Code::AlreadyExists);
+    // Administration is audited, granted or refused, under the acting officer.
+    let mut summary = Vec::new();
+    for _ in 0..100 {
+        let events = cluster
+            .list_events(
+                &admin,
+                dancu_proto::audit::v1::ListEventsRequest {
+                    actor_id: unit_admin.officer.id.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("list events")
+            .events;
+        summary = events
+            .into_iter()
+            .map(|e| (e.rpc, e.outcome, e.purpose))
+            .collect();
+        if summary.len() >= 7 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let has = |rpc: &str, outcome: &str| {
+        summary.iter().any(|(r, o, p)| {
+            r == &format!("/dancu.identity.v1.AdminService/{rpc}")
+                && o == outcome
+                && p == "system_administration"
+        })
+    };
+    assert!(has("CreateUnit", "OK"), "{summary:?}");
+    assert!(has("CreateOfficer", "OK"), "{summary:?}");
+    assert!(has("GrantRole", "OK"), "{summary:?}");
+    assert!(has("CreateOfficer", "PERMISSION_DENIED"), "{summary:?}");
+    assert!(has("GrantRole", "PERMISSION_DENIED"), "{summary:?}");
+    assert!(has("DisableOfficer", "PERMISSION_DENIED"), "{summary:?}");
     let no_token = admin_client
         .clone()
         .list_units(ListUnitsRequest::default())

@@ -78,12 +78,7 @@ pub async fn run(
         config.refresh_token_ttl_secs,
     ));
     let store_for_access = store.clone();
-    let admin = Arc::new(Administration::new(
-        store.clone(),
-        units.clone(),
-        accounts.clone(),
-        policy.clone(),
-    ));
+
     let service_secret = config.clone().resolve_service_secret()?;
     accounts
         .ensure_service_accounts(&service_secret)
@@ -112,6 +107,13 @@ pub async fn run(
         store,
         outbox,
         Arc::new(tokio::sync::Notify::new()),
+    ));
+    let admin = Arc::new(Administration::new(
+        store_for_access.clone(),
+        units.clone(),
+        accounts.clone(),
+        policy.clone(),
+        journal.clone(),
     ));
     let citizens = Arc::new(Citizens::new(journal.clone()));
     let residences = Arc::new(Residences::new(journal.clone(), areas));

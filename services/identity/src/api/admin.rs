@@ -1,6 +1,6 @@
 //! `dancu.identity.v1.AdminService`: units and officers.
 
-use crate::app::{Administration, NewOfficer, NewUnit};
+use crate::app::{Administration, NewOfficer, NewUnit, admin_context};
 use crate::store::{OfficerRow, UnitRow};
 use dancu_kit::auth::principal;
 use dancu_kit::convert::timestamp_from_us;
@@ -132,10 +132,11 @@ impl AdminService for AdminApi {
             violations.add("unit.area_code", "is required");
         }
         violations.check()?;
+        let ctx = admin_context(caller, "/dancu.identity.v1.AdminService/CreateUnit");
         let created = self
             .admin
             .create_unit(
-                &caller,
+                &ctx,
                 NewUnit {
                     code: code.to_owned(),
                     name: name.to_owned(),
@@ -196,10 +197,11 @@ impl AdminService for AdminApi {
             }
         }
         violations.check()?;
+        let ctx = admin_context(caller, "/dancu.identity.v1.AdminService/CreateOfficer");
         let officer = self
             .admin
             .create_officer(
-                &caller,
+                &ctx,
                 NewOfficer {
                     username: username.to_owned(),
                     password: request.initial_password,
@@ -249,7 +251,8 @@ impl AdminService for AdminApi {
             violations.add("officer_id", "must be a UUID");
         }
         violations.check()?;
-        let officer = self.admin.disable(&caller, id).await?;
+        let ctx = admin_context(caller, "/dancu.identity.v1.AdminService/DisableOfficer");
+        let officer = self.admin.disable(&ctx, id).await?;
         Ok(Response::new(officer_to_proto(officer)))
     }
 }
@@ -260,7 +263,12 @@ impl AdminApi {
         request: Request<pb::ChangeRoleRequest>,
         grant: bool,
     ) -> Result<Response<pb::Officer>, Status> {
-        let caller = principal(&request)?;
+        let rpc = if grant {
+            "/dancu.identity.v1.AdminService/GrantRole"
+        } else {
+            "/dancu.identity.v1.AdminService/RevokeRole"
+        };
+        let ctx = admin_context(principal(&request)?, rpc);
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = request.officer_id.trim();
@@ -271,7 +279,7 @@ impl AdminApi {
         violations.check()?;
         let officer = self
             .admin
-            .change_role(&caller, id, request.role.trim(), grant)
+            .change_role(&ctx, id, request.role.trim(), grant)
             .await?;
         Ok(Response::new(officer_to_proto(officer)))
     }

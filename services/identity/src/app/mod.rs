@@ -23,7 +23,7 @@ pub use error::IdentityError;
 pub use feed::ChangeFeed;
 pub use households::{HouseholdView, Households, NewMember};
 pub use journal::Journal;
-pub use officers::{Administration, NewOfficer, NewUnit, actor};
+pub use officers::{Administration, NewOfficer, NewUnit, actor, admin_context};
 pub use residence::{Declaration, ResidenceNow, Residences};
 pub use tokens::{LocalKeySource, LocalTokenSource, TokenIssuer};
 pub use units::{AccessError, C06, MINISTRY, UnitTree};

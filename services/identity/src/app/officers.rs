@@ -2,11 +2,32 @@
 //! administrators anywhere, unit administrators within their own unit's subtree.
 
 use super::units::{AccessError, UnitTree};
-use super::{Accounts, IdentityError};
+use super::{Accounts, IdentityError, Journal};
 use crate::store::{IdentityStore, OfficerRow, UnitRow};
+use dancu_domain::Purpose;
 use dancu_kit::auth::Principal;
+use dancu_kit::call::CallContext;
 use dancu_policy::{AccessRequest, Action, Actor, AreaPath, Authorizer, Resource};
 use std::sync::Arc;
+use tonic::Code;
+
+/// Resource type of unit changes in audit events.
+const UNIT: &str = "unit";
+/// Resource type of officer changes in audit events.
+const OFFICER: &str = "officer";
+
+/// The audit context of an administration call: the caller, purpose
+/// `system_administration`, the method.
+pub fn admin_context(principal: Principal, rpc: &'static str) -> CallContext {
+    CallContext {
+        principal,
+        purpose: Purpose::SystemAdministration,
+        case_reference: None,
+        break_glass_justification: None,
+        rpc,
+        trace_id: dancu_kit::telemetry::current_trace_id(),
+    }
+}
 
 /// A validated request to create a unit.
 pub struct NewUnit {
@@ -40,6 +61,7 @@ pub struct Administration {
     units: Arc<UnitTree>,
     accounts: Arc<Accounts>,
     policy: Arc<Authorizer>,
+    journal: Arc<Journal>,
 }
 
 /// The policy actor of a verified principal: roles, unit, jurisdiction from the token.
@@ -64,13 +86,34 @@ impl Administration {
         units: Arc<UnitTree>,
         accounts: Arc<Accounts>,
         policy: Arc<Authorizer>,
+        journal: Arc<Journal>,
     ) -> Self {
         Self {
             store,
             units,
             accounts,
             policy,
+            journal,
         }
+    }
+
+    /// Audits the outcome of an administration call (permission changes are logged,
+    /// granted or refused), then returns it.
+    async fn audited<T>(
+        &self,
+        ctx: &CallContext,
+        resource_type: &str,
+        resource_id: Option<&str>,
+        result: Result<T, IdentityError>,
+    ) -> Result<T, IdentityError> {
+        let code = match &result {
+            Ok(_) => Code::Ok,
+            Err(e) => e.code(),
+        };
+        self.journal
+            .record(ctx, resource_type, &[], resource_id, code)
+            .await?;
+        result
     }
 
     /// Refuses unless the policies allow `action` on the unit `unit_code` (which must
@@ -101,8 +144,18 @@ impl Administration {
         }
     }
 
-    /// Creates a unit under an existing parent.
+    /// Creates a unit under an existing parent (audited).
     pub async fn create_unit(
+        &self,
+        ctx: &CallContext,
+        new: NewUnit,
+    ) -> Result<UnitRow, IdentityError> {
+        let code = new.code.clone();
+        let result = self.create_unit_unaudited(&ctx.principal, new).await;
+        self.audited(ctx, UNIT, Some(&code), result).await
+    }
+
+    async fn create_unit_unaudited(
         &self,
         principal: &Principal,
         new: NewUnit,
@@ -136,8 +189,18 @@ impl Administration {
         Ok(self.units.subtree(root))
     }
 
-    /// Creates an officer; granting each role must be allowed too.
+    /// Creates an officer; granting each role must be allowed too (audited).
     pub async fn create_officer(
+        &self,
+        ctx: &CallContext,
+        new: NewOfficer,
+    ) -> Result<OfficerRow, IdentityError> {
+        let result = self.create_officer_unaudited(&ctx.principal, new).await;
+        let id = result.as_ref().ok().map(|o| o.id.clone());
+        self.audited(ctx, OFFICER, id.as_deref(), result).await
+    }
+
+    async fn create_officer_unaudited(
         &self,
         principal: &Principal,
         new: NewOfficer,
@@ -182,8 +245,21 @@ impl Administration {
             .ok_or_else(|| AccessError::OfficerNotFound.into())
     }
 
-    /// Grants (`grant`) or revokes a role.
+    /// Grants (`grant`) or revokes a role (audited).
     pub async fn change_role(
+        &self,
+        ctx: &CallContext,
+        officer_id: &str,
+        role: &str,
+        grant: bool,
+    ) -> Result<OfficerRow, IdentityError> {
+        let result = self
+            .change_role_unaudited(&ctx.principal, officer_id, role, grant)
+            .await;
+        self.audited(ctx, OFFICER, Some(officer_id), result).await
+    }
+
+    async fn change_role_unaudited(
         &self,
         principal: &Principal,
         officer_id: &str,
@@ -206,8 +282,17 @@ impl Administration {
         self.officer(officer_id).await
     }
 
-    /// Disables an officer: no login, no refresh, tokens revoked everywhere.
+    /// Disables an officer: no login, no refresh, tokens revoked everywhere (audited).
     pub async fn disable(
+        &self,
+        ctx: &CallContext,
+        officer_id: &str,
+    ) -> Result<OfficerRow, IdentityError> {
+        let result = self.disable_unaudited(&ctx.principal, officer_id).await;
+        self.audited(ctx, OFFICER, Some(officer_id), result).await
+    }
+
+    async fn disable_unaudited(
         &self,
         principal: &Principal,
         officer_id: &str,
