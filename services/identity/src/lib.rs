@@ -12,6 +12,8 @@ use dancu_kit::auth::TokenVerifier;
 use dancu_kit::config::{Config, ServiceKind};
 use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::identity::v1::auth_service_server::AuthServiceServer;
+use dancu_proto::identity::v1::card_service_server::CardServiceServer;
+use dancu_proto::identity::v1::foreigner_service_server::ForeignerServiceServer;
 use dancu_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +21,10 @@ use tokio::net::TcpListener;
 
 /// Fully-qualified name of the register service.
 pub const SERVICE_NAME: &str = "dancu.identity.v1.IdentityService";
+/// Fully-qualified name of the identity-card service.
+pub const CARD_SERVICE_NAME: &str = "dancu.identity.v1.CardService";
+/// Fully-qualified name of the foreigner service.
+pub const FOREIGNER_SERVICE_NAME: &str = "dancu.identity.v1.ForeignerService";
 /// Fully-qualified name of the login service.
 pub const AUTH_SERVICE_NAME: &str = "dancu.identity.v1.AuthService";
 
@@ -68,15 +74,27 @@ pub async fn run(
         Arc::new(LocalTokenSource::new(issuer.clone())),
     )?;
     let relay = outbox.spawn_relay();
+    let audited = app::Audited::new(outbox.clone());
+    let cards = Arc::new(app::Cards::new(store.clone(), audited.clone()));
+    let foreigners = Arc::new(app::Foreigners::new(store.clone(), audited));
     let citizens = Arc::new(Citizens::new(store, outbox));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));
     let routes =
         tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
-            .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)));
+            .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
+            .add_service(CardServiceServer::new(api::CardApi::new(cards)))
+            .add_service(ForeignerServiceServer::new(api::ForeignerApi::new(
+                foreigners,
+            )));
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Identity,
-            grpc_services: vec![SERVICE_NAME, AUTH_SERVICE_NAME],
+            grpc_services: vec![
+                SERVICE_NAME,
+                AUTH_SERVICE_NAME,
+                CARD_SERVICE_NAME,
+                FOREIGNER_SERVICE_NAME,
+            ],
             routes,
             verifier,
             // Login and key publication are how a caller gets, and checks, a token.

@@ -2,10 +2,15 @@
 //! cases, map results and the one error enum to gRPC. One file per gRPC service.
 
 mod auth;
+mod cards;
 mod citizens;
+mod foreigners;
+mod register_errors;
 
 pub use auth::AuthApi;
+pub use cards::CardApi;
 pub use citizens::IdentityApi;
+pub use foreigners::ForeignerApi;
 
 use crate::app::IdentityError;
 use dancu_kit::error::storage;
@@ -22,6 +27,7 @@ impl From<IdentityError> for Status {
                 Status::unauthenticated("invalid username or password")
             }
             IdentityError::Storage(e) => storage(&e),
+            IdentityError::Register(e) => e.into(),
             IdentityError::Corrupt(field) => {
                 tracing::error!(field, "corrupt citizen row");
                 Status::internal("internal error")

@@ -18,6 +18,9 @@ pub enum IdentityError {
     /// A stored row does not hold what the schema promises (a bug or tampering).
     #[error("corrupt stored record: {0}")]
     Corrupt(&'static str),
+    /// An identity-card, foreigner or accommodation-declaration rule refused the call.
+    #[error(transparent)]
+    Register(#[from] super::RegisterError),
     /// Key handling failed (a bug or corrupted key material).
     #[error("token signing failed: {0}")]
     Signing(String),

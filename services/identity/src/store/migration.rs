@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateTables),
             Box::new(dancu_audit_client::migration::CreateOutbox),
+            Box::new(super::migration_cards::CreateCardsAndForeigners),
         ]
     }
 }

@@ -2,13 +2,23 @@
 //! audit outbox. Nothing here knows about gRPC.
 
 mod accounts;
+mod cards;
 mod citizens;
 mod entity;
+mod entity_cards;
+mod entity_foreigners;
+mod foreigners;
 mod migration;
+mod migration_cards;
 
 pub use entity::citizen::Model as CitizenRow;
 pub use entity::officer::Model as OfficerRow;
 pub use entity::signing_key::Model as SigningKeyRow;
+pub use entity_cards::card::Model as CardRow;
+pub use entity_cards::card_event::Model as CardEventRow;
+pub use entity_foreigners::declaration::Model as DeclarationRow;
+pub use entity_foreigners::foreigner::Model as ForeignerRow;
+pub use foreigners::ForeignerFilter;
 pub use migration::Migrator;
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, TransactionTrait};
