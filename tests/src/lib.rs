@@ -251,6 +251,8 @@ mod tests {
     }
 }
 
+pub mod register;
+
 /// Typed clients and request helpers for tests.
 pub mod api {
     use super::{ADMIN_PASSWORD, Cluster, channel};
