@@ -243,7 +243,11 @@ async fn card_lifecycle_with_history_and_audit() {
         .filter(|e| e.rpc.starts_with("/dancu.identity.v1.CardService/"))
         .collect();
     assert_eq!(card_calls.len(), 17);
-    assert!(card_calls.iter().all(|e| e.resource_type == "identity_card"));
+    assert!(
+        card_calls
+            .iter()
+            .all(|e| e.resource_type == "identity_card")
+    );
     assert!(card_calls.iter().all(|e| e.purpose == PURPOSE));
 
     cluster.shutdown().await;
