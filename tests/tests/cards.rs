@@ -457,3 +457,56 @@ async fn bad_input_and_unknown_people_are_refused() {
 
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_changes_apply_once() {
+    let cluster = Cluster::start().await;
+    let (token, _) = cluster.admin_login().await;
+    let id = cluster
+        .register_born(&token, add_months(vietnam_today(), -30 * 12), 31)
+        .await;
+
+    // Eight officers issue the same first card at once: one card, one event.
+    let issues =
+        futures::future::join_all((0..8).map(|_| issue(&cluster, &token, issue_req(&id)))).await;
+    let ok = issues.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 1, "{issues:?}");
+    for status in issues.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(status.code(), Code::FailedPrecondition | Code::Aborted),
+            "{status:?}"
+        );
+    }
+
+    // Eight report it lost at once: exactly one succeeds, the others are refused cleanly.
+    let reports =
+        futures::future::join_all((0..8).map(|_| report_lost(&cluster, &token, &id))).await;
+    assert_eq!(
+        reports.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{reports:?}"
+    );
+    for status in reports.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(status.code(), Code::FailedPrecondition | Code::Aborted),
+            "{status:?}"
+        );
+    }
+    let events = cluster
+        .cards()
+        .list_card_events(request(
+            ListCardEventsRequest {
+                personal_id: id.clone(),
+            },
+            &token,
+            Some(PURPOSE),
+            None,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(events.len(), 2, "one issue and one loss, no forked history");
+
+    cluster.shutdown().await;
+}

@@ -638,3 +638,44 @@ async fn bad_input_is_named_field_by_field() {
 
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_registrations_and_check_outs_apply_once() {
+    let cluster = Cluster::start().await;
+    let (token, _) = cluster.admin_login().await;
+
+    let results = futures::future::join_all(
+        (0..6).map(|_| register(&cluster, &token, sample_foreigner("C7777777"))),
+    )
+    .await;
+    let registered: Vec<&Foreigner> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(registered.len(), 1, "{results:?}");
+    for status in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_code(status, Code::AlreadyExists);
+    }
+
+    let declaration = declare(&cluster, &token, sample_declaration(&registered[0].id, 1))
+        .await
+        .unwrap();
+    let results = futures::future::join_all((0..6).map(|_| {
+        check_out(
+            &cluster,
+            &token,
+            CheckOutAccommodationRequest {
+                declaration_id: declaration.id.clone(),
+                check_out_time: None,
+            },
+        )
+    }))
+    .await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    for status in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_code(status, Code::FailedPrecondition);
+    }
+
+    cluster.shutdown().await;
+}

@@ -105,7 +105,7 @@ impl Cards {
             },
             CardAction::ReportLost | CardAction::Revoke => None,
         };
-        let txn = self.store.begin().await?;
+        let txn = self.store.begin_write().await?;
         let result = self.apply(&txn, ctx, &change, birth, today).await;
         self.audited.finish(ctx, touched, txn, result).await
     }

@@ -111,7 +111,7 @@ impl Foreigners {
         foreigner.created_us = chrono::Utc::now().timestamp_micros();
         foreigner.version = 1;
         let id = foreigner.id.clone();
-        let txn = self.store.begin().await?;
+        let txn = self.store.begin_write().await?;
         let result = match self
             .store
             .insert_foreigner(&txn, to_row(&foreigner, &ctx.principal.id))
@@ -176,7 +176,7 @@ impl Foreigners {
         );
         declaration.checked_out_us = None;
         let id = declaration.id.clone();
-        let txn = self.store.begin().await?;
+        let txn = self.store.begin_write().await?;
         let result = async {
             if self
                 .store
@@ -211,7 +211,7 @@ impl Foreigners {
         at_us: Option<i64>,
     ) -> Result<Declaration, IdentityError> {
         let now_us = chrono::Utc::now().timestamp_micros();
-        let txn = self.store.begin().await?;
+        let txn = self.store.begin_write().await?;
         let result = async {
             let row = self
                 .store

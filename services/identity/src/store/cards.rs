@@ -3,10 +3,25 @@
 use super::entity_cards::{card, card_event};
 use super::{CardEventRow, CardRow, IdentityStore, InsertError};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 impl IdentityStore {
+    /// Starts a transaction that reads, then writes. On SQLite it takes the write lock at
+    /// `BEGIN` (`IMMEDIATE`): a deferred transaction that read an older snapshot could not
+    /// upgrade to writing once another writer committed, and would fail with SQLITE_BUSY
+    /// instead of waiting. PostgreSQL ignores the mode; its row locks and the version
+    /// checks below serialise the writers.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+    }
+
     /// The card numbered `personal_id`, read through `conn`.
     pub async fn card<C: ConnectionTrait>(
         &self,
