@@ -406,7 +406,7 @@ async fn declarations_lateness_check_out_and_current_stays() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_named_field_by_field() {
     let cluster = Cluster::start().await;
-    let (token, _) = cluster.admin_login().await;
+    let (token, officer) = cluster.admin_login().await;
 
     let invalid = |f: fn(&mut Foreigner), field: &'static str| (f, field);
     let cases = [
@@ -504,6 +504,20 @@ async fn bad_input_is_named_field_by_field() {
     let guest = register(&cluster, &token, sample_foreigner("B1234567"))
         .await
         .unwrap();
+    // Every refusal was audited with its code, and the registration that followed.
+    let events = cluster
+        .events_for_rpc(
+            &token,
+            &officer,
+            "/dancu.identity.v1.ForeignerService/RegisterForeigner",
+            20,
+        )
+        .await;
+    let refused = events
+        .iter()
+        .filter(|e| e.outcome == "INVALID_ARGUMENT")
+        .count();
+    assert_eq!((refused, events.len()), (19, 20));
     let bad_declaration = |f: fn(&mut AccommodationDeclaration), field: &'static str| (f, field);
     let cases = [
         bad_declaration(|d| d.foreigner_id = "x".into(), "declaration.foreigner_id"),

@@ -265,7 +265,7 @@ impl Foreigners {
                 .current_stays(commune_code, now_us, after_id, page_size + 1)
                 .await?;
             let ids = rows.iter().map(|r| r.foreigner_id.clone()).collect();
-            let mut foreigners: HashMap<String, ForeignerRow> = self
+            let foreigners: HashMap<String, ForeignerRow> = self
                 .store
                 .foreigners_by_ids(ids)
                 .await?
@@ -280,7 +280,6 @@ impl Foreigners {
                 };
                 items.push((foreigner, declaration_from_row(row)));
             }
-            foreigners.clear();
             Ok(paginate(items, page_size, |(_, d)| d.id.clone()))
         }
         .await;
