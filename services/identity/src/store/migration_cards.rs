@@ -154,6 +154,16 @@ impl MigrationTrait for CreateCardsAndForeigners {
                     .to_owned(),
             )
             .await?;
+        // Lookup by passport number alone (any nationality).
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_foreigners_passport")
+                    .table(Foreigners::Table)
+                    .col(Foreigners::PassportNumber)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -174,23 +184,15 @@ impl MigrationTrait for CreateCardsAndForeigners {
                     .to_owned(),
             )
             .await?;
-        // "Who is staying in this commune now", paged by id.
+        // "Who is staying in this commune now": only stays not yet ended are read (not the
+        // commune's whole history), then sorted by id for paging.
         manager
             .create_index(
                 Index::create()
-                    .name("idx_declarations_commune_id")
+                    .name("idx_declarations_commune_end")
                     .table(AccommodationDeclarations::Table)
                     .col(AccommodationDeclarations::CommuneCode)
-                    .col(AccommodationDeclarations::Id)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_declarations_foreigner")
-                    .table(AccommodationDeclarations::Table)
-                    .col(AccommodationDeclarations::ForeignerId)
+                    .col(AccommodationDeclarations::EndUs)
                     .to_owned(),
             )
             .await
