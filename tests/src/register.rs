@@ -12,7 +12,10 @@ use dancu_proto::common::v1::{Date, Sex};
 use dancu_proto::identity::v1::card_service_client::CardServiceClient;
 use dancu_proto::identity::v1::foreigner_service_client::ForeignerServiceClient;
 use dancu_proto::identity::v1::{
-    AccommodationDeclaration, EntryDocument, EntryDocumentType, Foreigner, RegisterCitizenRequest,
+    AccommodationDeclaration, CheckOutAccommodationRequest, DeclareAccommodationRequest,
+    EntryDocument, EntryDocumentType, Foreigner, ListCurrentStaysRequest, ListCurrentStaysResponse,
+    ListForeignersRequest, ListForeignersResponse, RegisterCitizenRequest,
+    RegisterForeignerRequest,
 };
 use sea_orm::{ConnectionTrait, Database};
 use tonic::{Code, Status};
@@ -214,4 +217,90 @@ pub fn assert_invalid(status: &Status, field: &str) {
 /// Asserts a status code, showing the status otherwise.
 pub fn assert_code(status: &Status, code: Code) {
     assert_eq!(status.code(), code, "{status:?}");
+}
+
+/// `RegisterForeigner` (purpose `residence_management`).
+pub async fn register_foreigner(
+    cluster: &Cluster,
+    token: &str,
+    f: Foreigner,
+) -> Result<Foreigner, Status> {
+    cluster
+        .foreigners()
+        .register_foreigner(request(
+            RegisterForeignerRequest { foreigner: Some(f) },
+            token,
+            Some(PURPOSE),
+            None,
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// `DeclareAccommodation`.
+pub async fn declare(
+    cluster: &Cluster,
+    token: &str,
+    d: AccommodationDeclaration,
+) -> Result<AccommodationDeclaration, Status> {
+    cluster
+        .foreigners()
+        .declare_accommodation(request(
+            DeclareAccommodationRequest {
+                declaration: Some(d),
+            },
+            token,
+            Some(PURPOSE),
+            None,
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// `CheckOutAccommodation`.
+pub async fn check_out(
+    cluster: &Cluster,
+    token: &str,
+    req: CheckOutAccommodationRequest,
+) -> Result<AccommodationDeclaration, Status> {
+    cluster
+        .foreigners()
+        .check_out_accommodation(request(req, token, Some(PURPOSE), None))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// `ListCurrentStays`.
+pub async fn stays(
+    cluster: &Cluster,
+    token: &str,
+    req: ListCurrentStaysRequest,
+) -> Result<ListCurrentStaysResponse, Status> {
+    cluster
+        .foreigners()
+        .list_current_stays(request(req, token, Some(PURPOSE), None))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// `ListForeigners`.
+pub async fn list_foreigners(
+    cluster: &Cluster,
+    token: &str,
+    req: ListForeignersRequest,
+) -> Result<ListForeignersResponse, Status> {
+    cluster
+        .foreigners()
+        .list_foreigners(request(req, token, Some(PURPOSE), None))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// A `ListCurrentStays` request.
+pub fn stays_in(commune: &str, page_size: i32, page_token: &str) -> ListCurrentStaysRequest {
+    ListCurrentStaysRequest {
+        commune_code: commune.to_owned(),
+        page_size,
+        page_token: page_token.to_owned(),
+    }
 }
