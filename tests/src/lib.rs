@@ -252,6 +252,7 @@ mod tests {
 }
 
 pub mod population;
+pub mod register;
 
 /// Typed clients and request helpers for tests.
 pub mod api {

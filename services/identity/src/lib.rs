@@ -15,7 +15,9 @@ use dancu_kit::auth::TokenVerifier;
 use dancu_kit::config::{Config, ServiceKind};
 use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::identity::v1::auth_service_server::AuthServiceServer;
+use dancu_proto::identity::v1::card_service_server::CardServiceServer;
 use dancu_proto::identity::v1::change_feed_service_server::ChangeFeedServiceServer;
+use dancu_proto::identity::v1::foreigner_service_server::ForeignerServiceServer;
 use dancu_proto::identity::v1::household_service_server::HouseholdServiceServer;
 use dancu_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use dancu_proto::identity::v1::residence_service_server::ResidenceServiceServer;
@@ -25,6 +27,10 @@ use tokio::net::TcpListener;
 
 /// Fully-qualified name of the register service.
 pub const SERVICE_NAME: &str = "dancu.identity.v1.IdentityService";
+/// Fully-qualified name of the identity-card service.
+pub const CARD_SERVICE_NAME: &str = "dancu.identity.v1.CardService";
+/// Fully-qualified name of the foreigner service.
+pub const FOREIGNER_SERVICE_NAME: &str = "dancu.identity.v1.ForeignerService";
 /// Fully-qualified name of the login service.
 pub const AUTH_SERVICE_NAME: &str = "dancu.identity.v1.AuthService";
 /// Fully-qualified name of the residence service.
@@ -80,6 +86,9 @@ pub async fn run(
         Arc::new(LocalTokenSource::new(issuer.clone())),
     )?;
     let relay = outbox.spawn_relay();
+    let audited = app::Audited::new(outbox.clone());
+    let cards = Arc::new(app::Cards::new(store.clone(), audited.clone()));
+    let foreigners = Arc::new(app::Foreigners::new(store.clone(), audited));
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let areas = dancu_domain::AreaTable::builtin();
     let journal = Arc::new(Journal::new(
@@ -95,6 +104,10 @@ pub async fn run(
     let routes =
         tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(citizens)))
             .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
+            .add_service(CardServiceServer::new(api::CardApi::new(cards)))
+            .add_service(ForeignerServiceServer::new(api::ForeignerApi::new(
+                foreigners,
+            )))
             .add_service(ResidenceServiceServer::new(api::ResidenceApi::new(
                 residences,
             )))
@@ -117,6 +130,8 @@ pub async fn run(
                 RESIDENCE_SERVICE_NAME,
                 HOUSEHOLD_SERVICE_NAME,
                 CHANGE_FEED_SERVICE_NAME,
+                CARD_SERVICE_NAME,
+                FOREIGNER_SERVICE_NAME,
             ],
             routes,
             verifier,

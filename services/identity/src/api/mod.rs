@@ -2,15 +2,20 @@
 //! cases, map results and the one error enum to gRPC. One file per gRPC service.
 
 mod auth;
+mod cards;
 mod citizen_input;
 mod citizens;
 mod feed;
+mod foreigners;
 mod households;
+mod register_errors;
 mod residence;
 
 pub use auth::AuthApi;
+pub use cards::CardApi;
 pub use citizens::IdentityApi;
 pub use feed::ChangeFeedApi;
+pub use foreigners::ForeignerApi;
 pub use households::HouseholdApi;
 pub use residence::ResidenceApi;
 
@@ -36,6 +41,7 @@ impl From<IdentityError> for Status {
             IdentityError::Precondition(reason) => Status::failed_precondition(reason),
             IdentityError::PermissionDenied(reason) => Status::permission_denied(reason),
             IdentityError::Storage(e) => storage(&e),
+            IdentityError::Register(e) => e.into(),
             IdentityError::Corrupt(field) => {
                 tracing::error!(field, "corrupt stored row");
                 Status::internal("internal error")

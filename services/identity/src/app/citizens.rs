@@ -84,7 +84,7 @@ impl Citizens {
             updated_by: ctx.principal.id.clone(),
             ..CitizenRow::default()
         };
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         match store.insert_citizen(&txn, to_row(&citizen, base)).await {
             Ok(()) => {}
             Err(InsertError::Duplicate) => {
@@ -143,7 +143,7 @@ impl Citizens {
         let subject = update.values.personal_id.as_str().to_owned();
         let subjects = [subject.as_str()];
         let fail = |txn, error| self.journal.fail(txn, ctx, RESOURCE, &subjects, error);
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         let Some(row) = store.citizen_in(&txn, &subject).await? else {
             return Err(fail(Some(txn), IdentityError::NotFound).await);
         };

@@ -3,21 +3,31 @@
 //! audit event in the same transaction as its write.
 
 mod accounts;
+mod audited;
+mod cards;
 mod citizen_record;
 mod citizens;
 mod error;
 mod feed;
+mod foreigners;
 mod households;
 mod journal;
+mod register_error;
 mod residence;
 mod tokens;
 
 pub use accounts::{Accounts, BOOTSTRAP_ADMIN as BOOTSTRAP_ADMIN_USERNAME, LoginGrant};
+pub use audited::Audited;
+pub use cards::{Card, CardChange, CardEvent, Cards};
 pub use citizen_record::{Citizen, CurrentResidence, FamilyLinks, LifeStatus, today};
 pub use citizens::{CitizenUpdate, Citizens, HistoryEntry, check_consistency};
 pub use error::IdentityError;
 pub use feed::ChangeFeed;
+pub use foreigners::{
+    Declaration as Accommodation, EntryDocument, Foreigner, Foreigners, Page, ResourceKind,
+};
 pub use households::{HouseholdView, Households, NewMember};
 pub use journal::Journal;
+pub use register_error::RegisterError;
 pub use residence::{Declaration, ResidenceNow, Residences};
 pub use tokens::{LocalKeySource, LocalTokenSource, TokenIssuer};

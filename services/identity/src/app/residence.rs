@@ -90,7 +90,7 @@ impl Residences {
         let subject = declaration.personal_id.as_str().to_owned();
         let subjects = [subject.as_str()];
         let fail = |txn, error| self.journal.fail(txn, ctx, RESOURCE, &subjects, error);
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         let Some(citizen) = store.citizen_in(&txn, &subject).await? else {
             return Err(fail(
                 Some(txn),
