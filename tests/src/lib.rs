@@ -303,6 +303,7 @@ pub mod api {
                 .register_citizen(request(
                     RegisterCitizenRequest {
                         citizen: Some(sample_citizen(personal_id)),
+                        ..Default::default()
                     },
                     token,
                     Some("residence_management"),

@@ -55,6 +55,7 @@ impl Cluster {
             .register_citizen(request(
                 RegisterCitizenRequest {
                     citizen: Some(citizen),
+                    ..Default::default()
                 },
                 token,
                 Some(PURPOSE),

@@ -56,12 +56,31 @@ impl IdentityService for IdentityApi {
             &request,
             "/dancu.identity.v1.IdentityService/RegisterCitizen",
         )?;
-        let Some(input) = request.into_inner().citizen else {
+        let request = request.into_inner();
+        let Some(mut input) = request.citizen else {
             return Err(self
                 .reject(&ctx, None, invalid_field("citizen", "is required"))
                 .await);
         };
         let mut violations = FieldViolations::new();
+        let code = request.birth_registration_code.trim();
+        let assign = input.personal_id.trim().is_empty();
+        match (assign, code.is_empty()) {
+            (true, true) => violations.add(
+                "birth_registration_code",
+                "is required when citizen.personal_id is empty",
+            ),
+            (false, false) => violations.add(
+                "birth_registration_code",
+                "must be empty when citizen.personal_id is given",
+            ),
+            (true, false) => match provisional_id(&input, code) {
+                Ok(Some(id)) => input.personal_id = id.as_str().to_owned(),
+                Ok(None) => {}
+                Err(reason) => violations.add("birth_registration_code", reason),
+            },
+            (false, true) => {}
+        }
         let citizen = decode_citizen(&input, "citizen.", |_| true, &mut violations);
         if let Some(citizen) = &citizen
             && let Err(crate::app::IdentityError::InvalidField { field, reason }) =
@@ -74,7 +93,8 @@ impl IdentityService for IdentityApi {
             (Err(status), _) => return Err(self.reject(&ctx, None, status).await),
             (Ok(()), None) => return Err(Status::internal("validation incomplete")),
         };
-        let citizen = self.citizens.register(&ctx, citizen).await?;
+        let assign_from = assign.then(|| code.to_owned());
+        let citizen = self.citizens.register(&ctx, citizen, assign_from).await?;
         Ok(Response::new(encode_citizen(citizen)))
     }
 
@@ -374,6 +394,25 @@ impl IdentityService for IdentityApi {
                 .collect(),
             total,
         }))
+    }
+}
+
+/// A first candidate personal ID for a citizen registered without one, so that the rest
+/// of the record validates as usual (the register draws again if it is taken). `Ok(None)`
+/// when sex or year of birth are themselves invalid: their violations are reported then.
+fn provisional_id(input: &pb::Citizen, code: &str) -> Result<Option<PersonalId>, String> {
+    if dancu_domain::province_by_code(code).is_none() {
+        return Err("is not a birth-registration province code".to_owned());
+    }
+    let (Some(sex), Some(year)) = (
+        dancu_kit::convert::sex_from_proto(input.sex),
+        input.date_of_birth.as_ref().map(|d| d.year),
+    ) else {
+        return Ok(None);
+    };
+    match PersonalId::generate(code, sex, year, &mut rand::thread_rng()) {
+        Ok(id) => Ok(Some(id)),
+        Err(_) => Ok(None),
     }
 }
 

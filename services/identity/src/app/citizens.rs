@@ -15,6 +15,9 @@ use tonic::Code;
 
 /// Resource type in audit events.
 const RESOURCE: &str = "citizen";
+/// Draws of a random personal ID before giving up (each collides with probability
+/// below the share of the million serials already used for that province, sex and year).
+const MAX_ID_DRAWS: usize = 16;
 
 /// A requested change to a citizen record.
 pub struct CitizenUpdate {
@@ -67,8 +70,39 @@ impl Citizens {
     }
 
     /// Registers a citizen; the record, its first history entry, its change-feed entry and
-    /// its audit event commit together.
+    /// its audit event commit together. With `assign_from` (a birth-registration province
+    /// code), the personal ID was drawn by the caller and is drawn again while taken.
     pub async fn register(
+        &self,
+        ctx: &CallContext,
+        mut citizen: Citizen,
+        assign_from: Option<String>,
+    ) -> Result<Citizen, IdentityError> {
+        let Some(code) = assign_from else {
+            return self.insert(ctx, citizen).await;
+        };
+        for _ in 0..MAX_ID_DRAWS {
+            match self.insert(ctx, citizen.clone()).await {
+                Err(IdentityError::AlreadyExists) => {
+                    citizen.personal_id = PersonalId::generate(
+                        &code,
+                        citizen.sex,
+                        citizen.date_of_birth.year(),
+                        &mut rand::thread_rng(),
+                    )
+                    .map_err(|_| {
+                        IdentityError::invalid("birth_registration_code", "cannot assign")
+                    })?;
+                }
+                other => return other,
+            }
+        }
+        Err(IdentityError::precondition(
+            "no unused personal ID found for this province, sex and year; retry",
+        ))
+    }
+
+    async fn insert(
         &self,
         ctx: &CallContext,
         mut citizen: Citizen,
