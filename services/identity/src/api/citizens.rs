@@ -1,7 +1,7 @@
 //! `dancu.identity.v1.IdentityService`: the population register.
 
 use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen, parse_etag};
-use super::{next_token, paging};
+use super::{next_token, numeric_paging, paging};
 use crate::app::{CitizenUpdate, Citizens, check_consistency, today};
 use crate::store::CitizenSearch;
 use dancu_domain::PersonalId;
@@ -202,21 +202,13 @@ impl IdentityService for IdentityApi {
         let request = request.into_inner();
         let personal_id = self.personal_id(&ctx, &request.personal_id).await?;
         let mut violations = FieldViolations::new();
-        let (size, after) = paging(
+        let (size, after_version) = numeric_paging(
             "history",
             request.page_size,
             100,
             &request.page_token,
             &mut violations,
         );
-        let after_version = match after.map(|a| a.parse::<i64>()) {
-            None => 0,
-            Some(Ok(v)) => v,
-            Some(Err(_)) => {
-                violations.add("page_token", "is not a token this list issued");
-                0
-            }
-        };
         if let Err(status) = violations.check() {
             return Err(self.reject(&ctx, Some(personal_id.as_str()), status).await);
         }

@@ -74,6 +74,27 @@ fn paging(
     (size, after)
 }
 
+/// Like [`paging`], for lists keyed by a number (a version or a sequence): the number to
+/// continue after, 0 for the first page.
+fn numeric_paging(
+    kind: &str,
+    page_size: i32,
+    default: u64,
+    page_token: &str,
+    violations: &mut dancu_kit::error::FieldViolations,
+) -> (u64, i64) {
+    let (size, after) = paging(kind, page_size, default, page_token, violations);
+    let after = match after.map(|a| a.parse::<i64>()) {
+        None => 0,
+        Some(Ok(n)) if n >= 0 => n,
+        Some(_) => {
+            violations.add("page_token", "is not a token this list issued");
+            0
+        }
+    };
+    (size, after)
+}
+
 /// The next-page token: present only when the page came back full.
 fn next_token(kind: &str, returned: usize, size: u64, last_key: Option<String>) -> String {
     match last_key {

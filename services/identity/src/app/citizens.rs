@@ -63,10 +63,7 @@ impl Citizens {
         subject: Option<&str>,
         outcome: Code,
     ) -> Result<(), IdentityError> {
-        let subjects: Vec<&str> = subject.into_iter().collect();
-        self.journal
-            .record(ctx, RESOURCE, &subjects, None, outcome)
-            .await
+        self.journal.reject(ctx, RESOURCE, subject, outcome).await
     }
 
     /// Registers a citizen; the record, its first history entry, its change-feed entry and

@@ -73,10 +73,7 @@ impl Residences {
         subject: Option<&str>,
         outcome: Code,
     ) -> Result<(), IdentityError> {
-        let subjects: Vec<&str> = subject.into_iter().collect();
-        self.journal
-            .record(ctx, RESOURCE, &subjects, None, outcome)
-            .await
+        self.journal.reject(ctx, RESOURCE, subject, outcome).await
     }
 
     /// Records a residence event, updates the current residence and appends to the change
