@@ -253,6 +253,7 @@ mod tests {
 
 pub mod access;
 pub mod population;
+pub mod register;
 
 /// Typed clients and request helpers for tests.
 pub mod api {
@@ -303,6 +304,7 @@ pub mod api {
                 .register_citizen(request(
                     RegisterCitizenRequest {
                         citizen: Some(sample_citizen(personal_id)),
+                        ..Default::default()
                     },
                     token,
                     Some("residence_management"),

@@ -54,6 +54,7 @@ impl Cluster {
             .register_citizen(request(
                 RegisterCitizenRequest {
                     citizen: Some(citizen),
+                    ..Default::default()
                 },
                 token,
                 Some(PURPOSE),

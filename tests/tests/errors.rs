@@ -32,6 +32,7 @@ fn assert_invalid(status: &Status, field: &str) {
 fn register(citizen: Citizen) -> RegisterCitizenRequest {
     RegisterCitizenRequest {
         citizen: Some(citizen),
+        ..Default::default()
     }
 }
 
@@ -262,7 +263,7 @@ async fn citizen_input_is_validated_field_by_field() {
     let status = cluster
         .identity()
         .register_citizen(request(
-            RegisterCitizenRequest { citizen: None },
+            RegisterCitizenRequest::default(),
             &token,
             purpose,
             None,

@@ -55,6 +55,8 @@ async fn health_and_reflection_answer_on_every_service() {
             vec![
                 "dancu.identity.v1.IdentityService",
                 "dancu.identity.v1.AuthService",
+                "dancu.identity.v1.CardService",
+                "dancu.identity.v1.ForeignerService",
             ],
         ),
         (

@@ -647,3 +647,64 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     assert_eq!(no_purpose.code(), Code::InvalidArgument);
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_register_assigns_unused_personal_ids() {
+    use dancu_proto::identity::v1::RegisterCitizenRequest;
+    let cluster = Cluster::start().await;
+    let (token, _) = cluster.admin_login().await;
+    let newborn = || person("", "Võ Thị Hạnh", Sex::Female, date(2025, 2, 3));
+    let register = |citizen: Citizen, code: &str| {
+        let cluster = &cluster;
+        let token = token.clone();
+        let req = RegisterCitizenRequest {
+            citizen: Some(citizen),
+            birth_registration_code: code.to_owned(),
+        };
+        async move {
+            cluster
+                .identity()
+                .register_citizen(request(req, &token, Some(PURPOSE), None))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let first = register(newborn(), "079").await.expect("assigned");
+    let second = register(newborn(), "079").await.expect("assigned again");
+    for assigned in [&first, &second] {
+        // Hồ Chí Minh (079), 2000s female (3), born 2025 (25).
+        assert!(
+            assigned.personal_id.starts_with("079325"),
+            "{}",
+            assigned.personal_id
+        );
+        assert_eq!(assigned.personal_id.len(), 12);
+    }
+    assert_ne!(first.personal_id, second.personal_id);
+    assert_eq!(
+        cluster
+            .get_citizen(&token, &first.personal_id)
+            .await
+            .unwrap(),
+        first
+    );
+
+    for (label, citizen, code) in [
+        ("no ID and no code", newborn(), ""),
+        ("unknown code", newborn(), "003"),
+        (
+            "ID and code",
+            person(BICH, "Trần Thị Bích", Sex::Female, date(1992, 1, 1)),
+            "001",
+        ),
+    ] {
+        let status = register(citizen, code).await.expect_err(label);
+        assert_eq!(status.code(), Code::InvalidArgument, "{label}");
+        assert!(
+            violated_fields(&status).contains(&"birth_registration_code".to_owned()),
+            "{label}: {:?}",
+            violated_fields(&status)
+        );
+    }
+    cluster.shutdown().await;
+}

@@ -172,6 +172,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             }),
             ..Default::default()
         }),
+        ..Default::default()
     };
     let mut request = tonic::Request::new(register);
     request

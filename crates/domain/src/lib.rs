@@ -11,7 +11,9 @@
 //! the inputs are personal data.
 
 pub mod area;
+pub mod card;
 pub mod date;
+pub mod foreigner;
 pub mod household;
 pub mod name;
 pub mod partial_date;

@@ -16,7 +16,9 @@ use dancu_kit::config::{Config, ServiceKind};
 use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::identity::v1::admin_service_server::AdminServiceServer;
 use dancu_proto::identity::v1::auth_service_server::AuthServiceServer;
+use dancu_proto::identity::v1::card_service_server::CardServiceServer;
 use dancu_proto::identity::v1::change_feed_service_server::ChangeFeedServiceServer;
+use dancu_proto::identity::v1::foreigner_service_server::ForeignerServiceServer;
 use dancu_proto::identity::v1::household_service_server::HouseholdServiceServer;
 use dancu_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use dancu_proto::identity::v1::residence_service_server::ResidenceServiceServer;
@@ -26,6 +28,10 @@ use tokio::net::TcpListener;
 
 /// Fully-qualified name of the register service.
 pub const SERVICE_NAME: &str = "dancu.identity.v1.IdentityService";
+/// Fully-qualified name of the identity-card service.
+pub const CARD_SERVICE_NAME: &str = "dancu.identity.v1.CardService";
+/// Fully-qualified name of the foreigner service.
+pub const FOREIGNER_SERVICE_NAME: &str = "dancu.identity.v1.ForeignerService";
 /// Fully-qualified name of the login service.
 pub const AUTH_SERVICE_NAME: &str = "dancu.identity.v1.AuthService";
 /// Fully-qualified name of the unit and officer administration service.
@@ -101,6 +107,9 @@ pub async fn run(
         Arc::new(LocalTokenSource::new(issuer.clone())),
     )?;
     let relay = outbox.spawn_relay();
+    let audited = app::Audited::new(outbox.clone());
+    let cards = Arc::new(app::Cards::new(store.clone(), audited.clone()));
+    let foreigners = Arc::new(app::Foreigners::new(store.clone(), audited));
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let areas = dancu_domain::AreaTable::builtin();
     let journal = Arc::new(Journal::new(
@@ -126,6 +135,10 @@ pub async fn run(
     )))
     .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
     .add_service(AdminServiceServer::new(api::AdminApi::new(admin)))
+    .add_service(CardServiceServer::new(api::CardApi::new(cards)))
+    .add_service(ForeignerServiceServer::new(api::ForeignerApi::new(
+        foreigners,
+    )))
     .add_service(ResidenceServiceServer::new(api::ResidenceApi::new(
         residences,
     )))
@@ -149,6 +162,8 @@ pub async fn run(
                 RESIDENCE_SERVICE_NAME,
                 HOUSEHOLD_SERVICE_NAME,
                 CHANGE_FEED_SERVICE_NAME,
+                CARD_SERVICE_NAME,
+                FOREIGNER_SERVICE_NAME,
             ],
             routes,
             verifier,

@@ -1,7 +1,7 @@
 //! `dancu.identity.v1.IdentityService`: the population register.
 
 use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen, parse_etag};
-use super::{next_token, paging};
+use super::{next_token, numeric_paging, paging};
 use crate::app::{
     Citizen, CitizenAccess, CitizenUpdate, Citizens, check_consistency, decision_metadata, today,
 };
@@ -83,12 +83,31 @@ impl IdentityService for IdentityApi {
             "/dancu.identity.v1.IdentityService/RegisterCitizen",
         )?;
         self.guard(&ctx).await?;
-        let Some(input) = request.into_inner().citizen else {
+        let request = request.into_inner();
+        let Some(mut input) = request.citizen else {
             return Err(self
                 .reject(&ctx, None, invalid_field("citizen", "is required"))
                 .await);
         };
         let mut violations = FieldViolations::new();
+        let code = request.birth_registration_code.trim();
+        let assign = input.personal_id.trim().is_empty();
+        match (assign, code.is_empty()) {
+            (true, true) => violations.add(
+                "birth_registration_code",
+                "is required when citizen.personal_id is empty",
+            ),
+            (false, false) => violations.add(
+                "birth_registration_code",
+                "must be empty when citizen.personal_id is given",
+            ),
+            (true, false) => match provisional_id(&input, code) {
+                Ok(Some(id)) => input.personal_id = id.as_str().to_owned(),
+                Ok(None) => {}
+                Err(reason) => violations.add("birth_registration_code", reason),
+            },
+            (false, true) => {}
+        }
         let citizen = decode_citizen(&input, "citizen.", |_| true, &mut violations);
         if let Some(citizen) = &citizen
             && let Err(crate::app::IdentityError::InvalidField { field, reason }) =
@@ -101,7 +120,8 @@ impl IdentityService for IdentityApi {
             (Err(status), _) => return Err(self.reject(&ctx, None, status).await),
             (Ok(()), None) => return Err(Status::internal("validation incomplete")),
         };
-        let citizen = self.citizens.register(&ctx, citizen).await?;
+        let assign_from = assign.then(|| code.to_owned());
+        let citizen = self.citizens.register(&ctx, citizen, assign_from).await?;
         Ok(Response::new(encode_citizen(citizen)))
     }
 
@@ -215,21 +235,13 @@ impl IdentityService for IdentityApi {
         let request = request.into_inner();
         let personal_id = self.personal_id(&ctx, &request.personal_id).await?;
         let mut violations = FieldViolations::new();
-        let (size, after) = paging(
+        let (size, after_version) = numeric_paging(
             "history",
             request.page_size,
             100,
             &request.page_token,
             &mut violations,
         );
-        let after_version = match after.map(|a| a.parse::<i64>()) {
-            None => 0,
-            Some(Ok(v)) => v,
-            Some(Err(_)) => {
-                violations.add("page_token", "is not a token this list issued");
-                0
-            }
-        };
         if let Err(status) = violations.check() {
             return Err(self.reject(&ctx, Some(personal_id.as_str()), status).await);
         }
@@ -409,6 +421,25 @@ impl IdentityService for IdentityApi {
                 .collect(),
             total,
         }))
+    }
+}
+
+/// A first candidate personal ID for a citizen registered without one, so that the rest
+/// of the record validates as usual (the register draws again if it is taken). `Ok(None)`
+/// when sex or year of birth are themselves invalid: their violations are reported then.
+fn provisional_id(input: &pb::Citizen, code: &str) -> Result<Option<PersonalId>, String> {
+    if dancu_domain::province_by_code(code).is_none() {
+        return Err("is not a birth-registration province code".to_owned());
+    }
+    let (Some(sex), Some(year)) = (
+        dancu_kit::convert::sex_from_proto(input.sex),
+        input.date_of_birth.as_ref().map(|d| d.year),
+    ) else {
+        return Ok(None);
+    };
+    match PersonalId::generate(code, sex, year, &mut rand::thread_rng()) {
+        Ok(id) => Ok(Some(id)),
+        Err(_) => Ok(None),
     }
 }
 

@@ -3,16 +3,21 @@
 
 mod admin;
 mod auth;
+mod cards;
 mod citizen_input;
 mod citizens;
 mod feed;
+mod foreigners;
 mod households;
+mod register_errors;
 mod residence;
 
 pub use admin::AdminApi;
 pub use auth::AuthApi;
+pub use cards::CardApi;
 pub use citizens::IdentityApi;
 pub use feed::ChangeFeedApi;
+pub use foreigners::ForeignerApi;
 pub use households::HouseholdApi;
 pub use residence::ResidenceApi;
 
@@ -38,6 +43,7 @@ impl From<IdentityError> for Status {
             IdentityError::Precondition(reason) => Status::failed_precondition(reason),
             IdentityError::PermissionDenied(reason) => Status::permission_denied(reason),
             IdentityError::Storage(e) => storage(&e),
+            IdentityError::Register(e) => e.into(),
             IdentityError::Corrupt(field) => {
                 tracing::error!(field, "corrupt stored row");
                 Status::internal("internal error")
@@ -72,6 +78,27 @@ fn paging(
     let after = dancu_kit::paging::decode_token(kind, page_token)
         .map_err(|()| violations.add("page_token", "is not a token this list issued"))
         .unwrap_or(None);
+    (size, after)
+}
+
+/// Like [`paging`], for lists keyed by a number (a version or a sequence): the number to
+/// continue after, 0 for the first page.
+fn numeric_paging(
+    kind: &str,
+    page_size: i32,
+    default: u64,
+    page_token: &str,
+    violations: &mut dancu_kit::error::FieldViolations,
+) -> (u64, i64) {
+    let (size, after) = paging(kind, page_size, default, page_token, violations);
+    let after = match after.map(|a| a.parse::<i64>()) {
+        None => 0,
+        Some(Ok(n)) if n >= 0 => n,
+        Some(_) => {
+            violations.add("page_token", "is not a token this list issued");
+            0
+        }
+    };
     (size, after)
 }
 

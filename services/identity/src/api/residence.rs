@@ -1,7 +1,7 @@
 //! `dancu.identity.v1.ResidenceService`: residence and movement.
 
 use super::citizen_input::partial_date;
-use super::{next_token, paging};
+use super::{next_token, numeric_paging};
 use crate::app::{Declaration, Residences, today};
 use crate::store::ResidenceEventRow;
 use chrono::NaiveDate;
@@ -109,21 +109,13 @@ impl ResidenceService for ResidenceApi {
         let request = request.into_inner();
         let personal_id = self.personal_id(&ctx, &request.personal_id).await?;
         let mut violations = FieldViolations::new();
-        let (size, after) = paging(
+        let (size, after_seq) = numeric_paging(
             "residence",
             request.page_size,
             100,
             &request.page_token,
             &mut violations,
         );
-        let after_seq = match after.map(|a| a.parse::<i64>()) {
-            None => 0,
-            Some(Ok(seq)) => seq,
-            Some(Err(_)) => {
-                violations.add("page_token", "is not a token this list issued");
-                0
-            }
-        };
         if let Err(status) = violations.check() {
             return Err(self.reject(&ctx, Some(personal_id.as_str()), status).await);
         }

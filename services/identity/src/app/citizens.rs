@@ -15,6 +15,9 @@ use tonic::Code;
 
 /// Resource type in audit events.
 const RESOURCE: &str = "citizen";
+/// Draws of a random personal ID before giving up (each collides with probability
+/// below the share of the million serials already used for that province, sex and year).
+const MAX_ID_DRAWS: usize = 16;
 
 /// A requested change to a citizen record.
 pub struct CitizenUpdate {
@@ -60,15 +63,43 @@ impl Citizens {
         subject: Option<&str>,
         outcome: Code,
     ) -> Result<(), IdentityError> {
-        let subjects: Vec<&str> = subject.into_iter().collect();
-        self.journal
-            .record(ctx, RESOURCE, &subjects, None, outcome)
-            .await
+        self.journal.reject(ctx, RESOURCE, subject, outcome).await
     }
 
     /// Registers a citizen; the record, its first history entry, its change-feed entry and
-    /// its audit event commit together.
+    /// its audit event commit together. With `assign_from` (a birth-registration province
+    /// code), the personal ID was drawn by the caller and is drawn again while taken.
     pub async fn register(
+        &self,
+        ctx: &CallContext,
+        mut citizen: Citizen,
+        assign_from: Option<String>,
+    ) -> Result<Citizen, IdentityError> {
+        let Some(code) = assign_from else {
+            return self.insert(ctx, citizen).await;
+        };
+        for _ in 0..MAX_ID_DRAWS {
+            match self.insert(ctx, citizen.clone()).await {
+                Err(IdentityError::AlreadyExists) => {
+                    citizen.personal_id = PersonalId::generate(
+                        &code,
+                        citizen.sex,
+                        citizen.date_of_birth.year(),
+                        &mut rand::thread_rng(),
+                    )
+                    .map_err(|_| {
+                        IdentityError::invalid("birth_registration_code", "cannot assign")
+                    })?;
+                }
+                other => return other,
+            }
+        }
+        Err(IdentityError::precondition(
+            "no unused personal ID found for this province, sex and year; retry",
+        ))
+    }
+
+    async fn insert(
         &self,
         ctx: &CallContext,
         mut citizen: Citizen,
@@ -84,7 +115,7 @@ impl Citizens {
             updated_by: ctx.principal.id.clone(),
             ..CitizenRow::default()
         };
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         match store.insert_citizen(&txn, to_row(&citizen, base)).await {
             Ok(()) => {}
             Err(InsertError::Duplicate) => {
@@ -143,7 +174,7 @@ impl Citizens {
         let subject = update.values.personal_id.as_str().to_owned();
         let subjects = [subject.as_str()];
         let fail = |txn, error| self.journal.fail(txn, ctx, RESOURCE, &subjects, error);
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         let Some(row) = store.citizen_in(&txn, &subject).await? else {
             return Err(fail(Some(txn), IdentityError::NotFound).await);
         };

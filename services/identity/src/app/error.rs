@@ -40,6 +40,9 @@ pub enum IdentityError {
     /// A stored row does not hold what the schema promises (a bug or tampering).
     #[error("corrupt stored record: {0}")]
     Corrupt(&'static str),
+    /// An identity-card, foreigner or accommodation-declaration rule refused the call.
+    #[error(transparent)]
+    Register(#[from] super::RegisterError),
     /// Key handling failed (a bug or corrupted key material).
     #[error("token signing failed: {0}")]
     Signing(String),
@@ -76,6 +79,7 @@ impl IdentityError {
             Self::Stale => Code::Aborted,
             Self::Precondition(_) => Code::FailedPrecondition,
             Self::PermissionDenied(_) => Code::PermissionDenied,
+            Self::Register(e) => e.code(),
             Self::Access(e) => e.status().code(),
             Self::Storage(_) | Self::Corrupt(_) | Self::Signing(_) | Self::Policy(_) => {
                 Code::Internal

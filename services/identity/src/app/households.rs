@@ -63,7 +63,7 @@ impl Households {
         if let Err(e) = province_of(self.areas, &commune, "commune_code") {
             return Err(fail(None, e).await);
         }
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         for (index, id) in ids.iter().enumerate() {
             let field = format!("members[{index}]");
             if let Err(error) = self.check_member(&txn, id, &field, None).await {
@@ -130,7 +130,7 @@ impl Households {
         let subject = personal_id.as_str();
         let subjects = [subject];
         let fail = |txn, error| self.journal.fail(txn, ctx, RESOURCE, &subjects, error);
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         let Some(household) = store.household(&txn, target).await? else {
             return Err(fail(Some(txn), IdentityError::HouseholdNotFound).await);
         };

@@ -93,6 +93,20 @@ impl Journal {
         self.commit(txn, events, false).await
     }
 
+    /// Records the rejection of a call about `subject` (if it named a valid one) that ended
+    /// before reaching the register, e.g. for invalid input.
+    pub async fn reject(
+        &self,
+        ctx: &CallContext,
+        resource_type: &str,
+        subject: Option<&str>,
+        outcome: Code,
+    ) -> Result<(), IdentityError> {
+        let subjects: Vec<&str> = subject.into_iter().collect();
+        self.record(ctx, resource_type, &subjects, None, outcome)
+            .await
+    }
+
     /// Records the failure of a call (rolling back `txn` if given) and returns the error.
     pub async fn fail(
         &self,

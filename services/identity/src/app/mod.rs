@@ -3,27 +3,37 @@
 //! audit event in the same transaction as its write.
 
 mod accounts;
+mod audited;
+mod cards;
 mod citizen_access;
 mod citizen_record;
 mod citizens;
 mod error;
 mod feed;
+mod foreigners;
 mod households;
 mod journal;
 mod officers;
+mod register_error;
 mod residence;
 mod tokens;
 mod units;
 
 pub use accounts::{Accounts, BOOTSTRAP_ADMIN as BOOTSTRAP_ADMIN_USERNAME, LoginGrant};
+pub use audited::Audited;
+pub use cards::{Card, CardChange, CardEvent, Cards};
 pub use citizen_access::{CitizenAccess, decision_metadata};
 pub use citizen_record::{Citizen, CurrentResidence, FamilyLinks, LifeStatus, today};
 pub use citizens::{CitizenUpdate, Citizens, HistoryEntry, check_consistency};
 pub use error::IdentityError;
 pub use feed::ChangeFeed;
+pub use foreigners::{
+    Declaration as Accommodation, EntryDocument, Foreigner, Foreigners, Page, ResourceKind,
+};
 pub use households::{HouseholdView, Households, NewMember};
 pub use journal::Journal;
 pub use officers::{Administration, NewOfficer, NewUnit, actor, admin_context};
+pub use register_error::RegisterError;
 pub use residence::{Declaration, ResidenceNow, Residences};
 pub use tokens::{LocalKeySource, LocalTokenSource, TokenIssuer};
 pub use units::{AccessError, C06, MINISTRY, UnitTree};

@@ -73,10 +73,7 @@ impl Residences {
         subject: Option<&str>,
         outcome: Code,
     ) -> Result<(), IdentityError> {
-        let subjects: Vec<&str> = subject.into_iter().collect();
-        self.journal
-            .record(ctx, RESOURCE, &subjects, None, outcome)
-            .await
+        self.journal.reject(ctx, RESOURCE, subject, outcome).await
     }
 
     /// Records a residence event, updates the current residence and appends to the change
@@ -90,7 +87,7 @@ impl Residences {
         let subject = declaration.personal_id.as_str().to_owned();
         let subjects = [subject.as_str()];
         let fail = |txn, error| self.journal.fail(txn, ctx, RESOURCE, &subjects, error);
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         let Some(citizen) = store.citizen_in(&txn, &subject).await? else {
             return Err(fail(
                 Some(txn),

@@ -4,8 +4,8 @@ use super::entity_register::{citizen, citizen_history};
 use super::{CitizenHistoryRow, CitizenRow, IdentityStore, InsertError};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
 
 /// What a citizen search matches on.
@@ -159,35 +159,129 @@ impl IdentityStore {
         after: &str,
         limit: u64,
     ) -> Result<Vec<CitizenRow>, DbErr> {
-        let mut query = citizen::Entity::find()
-            .filter(citizen::Column::NameKey.eq(search.name_key.as_str()))
-            .filter(citizen::Column::PersonalId.gt(after));
-        if let Some(year) = search.birth_year {
-            query = query.filter(citizen::Column::BirthYear.eq(year));
-        }
-        if let Some(province) = &search.province {
-            query = query.filter(currently_in(
-                citizen::Column::TempProvince,
-                citizen::Column::PermProvince,
-                province,
-                today,
-            ));
-        }
-        if let Some(commune) = &search.commune {
-            query = query.filter(currently_in(
-                citizen::Column::TempCommune,
-                citizen::Column::PermCommune,
-                commune,
-                today,
-            ));
-        }
-        query
-            .order_by_asc(citizen::Column::PersonalId)
-            .limit(limit)
+        search_query(search, today, after, limit)
             .all(&self.db)
             .await
     }
 
+    /// The database's query plan for [`Self::search_citizens`] (one line per plan step),
+    /// for the benchmark report.
+    pub async fn explain_search(
+        &self,
+        search: &CitizenSearch,
+        today: &str,
+    ) -> Result<Vec<String>, DbErr> {
+        self.explain(search_query(search, today, "", 50)).await
+    }
+
+    /// The database's query plan for a lookup by personal ID.
+    pub async fn explain_get(&self, personal_id: &str) -> Result<Vec<String>, DbErr> {
+        self.explain(citizen::Entity::find_by_id(personal_id)).await
+    }
+
+    /// The database's query plan for [`Self::residents`].
+    pub async fn explain_residents(
+        &self,
+        commune: &str,
+        today: &str,
+    ) -> Result<Vec<String>, DbErr> {
+        self.explain(residents_query(commune, today, "", 100)).await
+    }
+
+    async fn explain(&self, query: Select<citizen::Entity>) -> Result<Vec<String>, DbErr> {
+        let backend = self.db.get_database_backend();
+        let statement = query.build(backend);
+        let prefix = match backend {
+            DatabaseBackend::Sqlite => "EXPLAIN QUERY PLAN ",
+            _ => "EXPLAIN ",
+        };
+        let explain = Statement::from_sql_and_values(
+            backend,
+            format!("{prefix}{}", statement.sql),
+            statement.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let rows = self.db.query_all_raw(explain).await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let column = match backend {
+                    DatabaseBackend::Sqlite => "detail",
+                    _ => "QUERY PLAN",
+                };
+                row.try_get::<String>("", column).unwrap_or_default()
+            })
+            .collect())
+    }
+
+    /// Adds many citizens in one multi-row statement through `conn` (bulk loading).
+    pub async fn insert_citizens<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        rows: Vec<CitizenRow>,
+    ) -> Result<(), InsertError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let models = rows.into_iter().map(|row| {
+            let model: citizen::ActiveModel = row.into();
+            model.reset_all()
+        });
+        citizen::Entity::insert_many(models)
+            .exec_without_returning(conn)
+            .await
+            .map_err(InsertError::classify)?;
+        Ok(())
+    }
+}
+
+/// The search of [`IdentityStore::search_citizens`].
+fn search_query(
+    search: &CitizenSearch,
+    today: &str,
+    after: &str,
+    limit: u64,
+) -> Select<citizen::Entity> {
+    let mut query = citizen::Entity::find()
+        .filter(citizen::Column::NameKey.eq(search.name_key.as_str()))
+        .filter(citizen::Column::PersonalId.gt(after));
+    if let Some(year) = search.birth_year {
+        query = query.filter(citizen::Column::BirthYear.eq(year));
+    }
+    if let Some(province) = &search.province {
+        query = query.filter(currently_in(
+            citizen::Column::TempProvince,
+            citizen::Column::PermProvince,
+            province,
+            today,
+        ));
+    }
+    if let Some(commune) = &search.commune {
+        query = query.filter(currently_in(
+            citizen::Column::TempCommune,
+            citizen::Column::PermCommune,
+            commune,
+            today,
+        ));
+    }
+    query.order_by_asc(citizen::Column::PersonalId).limit(limit)
+}
+
+/// The query of [`IdentityStore::residents`].
+fn residents_query(commune: &str, today: &str, after: &str, limit: u64) -> Select<citizen::Entity> {
+    citizen::Entity::find()
+        .filter(currently_in(
+            citizen::Column::TempCommune,
+            citizen::Column::PermCommune,
+            commune,
+            today,
+        ))
+        .filter(citizen::Column::LifeStatus.ne("deceased"))
+        .filter(citizen::Column::PersonalId.gt(after))
+        .order_by_asc(citizen::Column::PersonalId)
+        .limit(limit)
+}
+
+impl IdentityStore {
     /// People not recorded as deceased who currently reside in `commune`, with a personal
     /// ID above `after`, by personal ID.
     pub async fn residents(
@@ -197,17 +291,7 @@ impl IdentityStore {
         after: &str,
         limit: u64,
     ) -> Result<Vec<CitizenRow>, DbErr> {
-        citizen::Entity::find()
-            .filter(currently_in(
-                citizen::Column::TempCommune,
-                citizen::Column::PermCommune,
-                commune,
-                today,
-            ))
-            .filter(citizen::Column::LifeStatus.ne("deceased"))
-            .filter(citizen::Column::PersonalId.gt(after))
-            .order_by_asc(citizen::Column::PersonalId)
-            .limit(limit)
+        residents_query(commune, today, after, limit)
             .all(&self.db)
             .await
     }

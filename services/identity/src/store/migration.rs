@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(dancu_audit_client::migration::CreateOutbox),
             // Later migrations go below, in order; applied ones never move.
             Box::new(super::migration_register::PopulationRegister),
+            Box::new(super::migration_cards::CreateCardsAndForeigners),
             Box::new(super::migration_access::AccessControl),
         ]
     }

@@ -1,4 +1,4 @@
-//! Migration m0003: access control — police units, officers' disable time and personal
+//! Migration m0004: access control — police units, officers' disable time and personal
 //! ID (self/family lookups are flagged), refresh
 //! tokens, revoked access tokens, and the activation time of signing keys.
 
@@ -10,7 +10,7 @@ pub struct AccessControl;
 
 impl MigrationName for AccessControl {
     fn name(&self) -> &str {
-        "m0003_access_control"
+        "m0004_access_control"
     }
 }
 

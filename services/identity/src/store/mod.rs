@@ -3,14 +3,19 @@
 //! outbox. Nothing here knows about gRPC.
 
 mod accounts;
+mod cards;
 mod citizens;
 mod entity;
 mod entity_access;
+mod entity_cards;
+mod entity_foreigners;
 mod entity_register;
 mod feed;
+mod foreigners;
 mod households;
 mod migration;
 mod migration_access;
+mod migration_cards;
 mod migration_register;
 mod residence;
 mod units;
@@ -21,16 +26,24 @@ pub use entity::officer::Model as OfficerRow;
 pub use entity::signing_key::Model as SigningKeyRow;
 pub use entity_access::refresh_token::Model as RefreshTokenRow;
 pub use entity_access::unit::Model as UnitRow;
+pub use entity_cards::card::Model as CardRow;
+pub use entity_cards::card_event::Model as CardEventRow;
+pub use entity_foreigners::declaration::Model as DeclarationRow;
+pub use entity_foreigners::foreigner::Model as ForeignerRow;
 pub use entity_register::change_event::Model as ChangeRow;
 pub use entity_register::citizen::Model as CitizenRow;
 pub use entity_register::citizen_history::Model as CitizenHistoryRow;
 pub use entity_register::household::Model as HouseholdRow;
 pub use entity_register::household_member::Model as HouseholdMemberRow;
 pub use entity_register::residence_event::Model as ResidenceEventRow;
+pub use foreigners::ForeignerFilter;
 pub use migration::Migrator;
 pub use residence::ResidenceUpdate;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 /// Why an insert failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,5 +86,19 @@ impl IdentityStore {
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
         self.db.begin().await
+    }
+
+    /// Starts a transaction that reads, then writes. On SQLite it takes the write lock at
+    /// `BEGIN` (`IMMEDIATE`): a deferred transaction that read an older snapshot could not
+    /// upgrade to writing once another writer committed, and would fail with SQLITE_BUSY
+    /// instead of waiting. PostgreSQL ignores the mode; version checks and unique keys
+    /// serialise conflicting writers there.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
     }
 }
