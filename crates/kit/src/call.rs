@@ -126,3 +126,81 @@ impl CallContext {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn request(headers: &[(&'static str, &str)]) -> tonic::Request<()> {
+        let mut request = tonic::Request::new(());
+        request.extensions_mut().insert(Principal {
+            id: "officer".to_owned(),
+            username: "officer".to_owned(),
+            unit: "CAX-01001".to_owned(),
+            roles: vec!["investigator".to_owned()],
+            area: Some("01001".to_owned()),
+            issued_at: 0,
+            token_id: "t".to_owned(),
+            expires_at: i64::MAX,
+            token: Arc::from("token"),
+        });
+        for (key, value) in headers {
+            request
+                .metadata_mut()
+                .insert(*key, value.parse().expect("ascii"));
+        }
+        request
+    }
+
+    fn violated(status: &Status) -> Vec<String> {
+        use tonic_types::StatusExt;
+        status
+            .get_details_bad_request()
+            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+            .unwrap_or_default()
+    }
+
+    const JUSTIFICATION: &str = "suspect seen in this commune last night";
+
+    #[test]
+    fn break_glass_needs_a_case_and_a_real_justification() {
+        let ok = CallContext::from_request(
+            &request(&[
+                (PURPOSE_HEADER, "investigation"),
+                (CASE_HEADER, "12/VKS-HS"),
+                (BREAK_GLASS_HEADER, JUSTIFICATION),
+            ]),
+            "/x",
+        )
+        .expect("accepted");
+        assert_eq!(ok.break_glass_justification.as_deref(), Some(JUSTIFICATION));
+        let none =
+            CallContext::from_request(&request(&[(PURPOSE_HEADER, "identity_verification")]), "/x")
+                .expect("accepted");
+        assert_eq!(none.break_glass_justification, None);
+
+        let no_case = CallContext::from_request(
+            &request(&[
+                (PURPOSE_HEADER, "identity_verification"),
+                (BREAK_GLASS_HEADER, JUSTIFICATION),
+            ]),
+            "/x",
+        )
+        .unwrap_err();
+        assert_eq!(no_case.code(), tonic::Code::InvalidArgument);
+        assert_eq!(violated(&no_case), [CASE_HEADER]);
+        for short in ["urgent", &"x".repeat(MAX_JUSTIFICATION_CHARS + 1)] {
+            let refused = CallContext::from_request(
+                &request(&[
+                    (PURPOSE_HEADER, "investigation"),
+                    (CASE_HEADER, "12/VKS-HS"),
+                    (BREAK_GLASS_HEADER, short),
+                ]),
+                "/x",
+            )
+            .unwrap_err();
+            assert_eq!(violated(&refused), [BREAK_GLASS_HEADER]);
+        }
+    }
+}
