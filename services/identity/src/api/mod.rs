@@ -22,6 +22,9 @@ impl From<IdentityError> for Status {
                 Status::unauthenticated("invalid username or password")
             }
             IdentityError::Storage(e) => storage(&e),
+            IdentityError::AuditUnavailable => {
+                Status::unavailable("auditing is unavailable (audit backlog full); retry later")
+            }
             IdentityError::Corrupt(field) => {
                 tracing::error!(field, "corrupt citizen row");
                 Status::internal("internal error")

@@ -21,4 +21,16 @@ pub enum IdentityError {
     /// Key handling failed (a bug or corrupted key material).
     #[error("token signing failed: {0}")]
     Signing(String),
+    /// Too many audit events wait for the audit service: the call fails closed.
+    #[error("audit backlog full")]
+    AuditUnavailable,
+}
+
+impl From<dancu_audit_client::OutboxError> for IdentityError {
+    fn from(error: dancu_audit_client::OutboxError) -> Self {
+        match error {
+            dancu_audit_client::OutboxError::BacklogFull => Self::AuditUnavailable,
+            dancu_audit_client::OutboxError::Db(e) => Self::Storage(e),
+        }
+    }
 }
