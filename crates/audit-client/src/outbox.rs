@@ -279,13 +279,17 @@ impl AuditOutbox {
             outbox.recount().await;
             // First round at once: ship what a previous run left, and fetch the token early.
             let mut delay = Duration::ZERO;
+            let mut failing = false;
             loop {
+                // While failing, calls' wake-ups are ignored: the backoff holds.
                 tokio::select! {
                     _ = stop_rx.changed() => break,
-                    () = outbox.wake.notified() => {},
+                    () = outbox.wake.notified(), if !failing => {},
                     () = tokio::time::sleep(delay) => {},
                 }
-                match outbox.ship_backlog().await {
+                let shipped = outbox.ship_backlog().await;
+                failing = shipped.is_err();
+                match shipped {
                     Ok(n) if n as u64 == RELAY_BATCH => delay = Duration::ZERO,
                     Ok(_) => delay = IDLE_INTERVAL,
                     Err(status) => {
