@@ -126,7 +126,8 @@ mod tests {
             trace_id: "tr".into(),
             client_address: "127.0.0.1:1".into(),
         };
-        let changes: Vec<Box<dyn Fn(&mut LogEntry)>> = vec![
+        type Change = Box<dyn Fn(&mut LogEntry)>;
+        let changes: Vec<Change> = vec![
             Box::new(|e| e.leaf_index += 1),
             Box::new(|e| e.event_id.push('x')),
             Box::new(|e| e.occur_time_us += 1),

@@ -129,7 +129,7 @@ impl Tree {
     /// split is complete and aligned, so it is a stored hash).
     fn range_hash(&self, start: u64, end: u64) -> Hash {
         let n = end - start;
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             let h = n.trailing_zeros() as usize;
             return self.levels[h][(start >> h) as usize];
         }
