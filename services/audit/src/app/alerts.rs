@@ -87,9 +87,14 @@ struct ActorWindow {
     /// Subject hash → last access time.
     subjects: HashMap<String, i64>,
     denials: VecDeque<i64>,
+    /// When `subjects` was last pruned (pruning scans it, so at most once a minute).
+    pruned_at: i64,
     many_quiet_until: i64,
     denials_quiet_until: i64,
 }
+
+/// Least time between two prunings of an officer's subject window.
+const PRUNE_EVERY_US: i64 = 60_000_000;
 
 /// The rules and their per-officer windows.
 pub struct AlertRules {
@@ -114,8 +119,9 @@ impl AlertRules {
         if !e.subject_hash.is_empty() {
             window.subjects.insert(e.subject_hash.to_owned(), t);
             let limit = self.config.max_subjects_per_hour as usize;
-            if window.subjects.len() > limit {
+            if window.subjects.len() > limit && t - window.pruned_at >= PRUNE_EVERY_US {
                 window.subjects.retain(|_, seen| *seen > t - HOUR_US);
+                window.pruned_at = t;
             }
             if window.subjects.len() > limit && t >= window.many_quiet_until {
                 window.many_quiet_until = t + HOUR_US;
