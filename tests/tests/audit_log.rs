@@ -390,3 +390,75 @@ async fn queries_and_the_data_subject_report() {
     assert_eq!(status.code(), Code::InvalidArgument);
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_auditors_and_administrators_read_the_log() {
+    let cluster = Cluster::start().await;
+    let secret = cluster.config.service_secret.clone().expect("secret");
+    let login = dancu_audit_client::ServiceAccountLogin::new(
+        &cluster.endpoint(ServiceKind::Identity),
+        "svc-records",
+        secret,
+    )
+    .expect("login client");
+    let service = dancu_audit_client::TokenSource::token(&login)
+        .await
+        .expect("service token");
+    let denied = |status: tonic::Status| assert_eq!(status.code(), Code::PermissionDenied);
+    denied(
+        cluster
+            .audit_log()
+            .get_checkpoint(request(Default::default(), &service, None, None))
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        cluster
+            .audit_log()
+            .get_entries(request(
+                GetEntriesRequest { start: 0, end: 1 },
+                &service,
+                None,
+                None,
+            ))
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        cluster
+            .audit_log()
+            .archive_events(request(Default::default(), &service, None, None))
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        cluster
+            .audit()
+            .get_subject_access_report(request(
+                GetSubjectAccessReportRequest {
+                    subject: "001090123456".into(),
+                    ..Default::default()
+                },
+                &service,
+                None,
+                None,
+            ))
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        cluster
+            .audit_alerts()
+            .list_alerts(request(Default::default(), &service, None, None))
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        cluster
+            .audit_alerts()
+            .watch_alerts(request(Default::default(), &service, None, None))
+            .await
+            .unwrap_err(),
+    );
+    cluster.shutdown().await;
+}

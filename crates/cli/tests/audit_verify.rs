@@ -79,3 +79,46 @@ async fn verify_passes_then_names_the_tampered_leaf() {
     );
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_catches_a_truncated_or_rewritten_history() {
+    let mut cluster = Cluster::start().await;
+    let (token, _) = cluster.admin_login().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("checkpoint.txt");
+    for i in 0..3 {
+        let id = format!("00109012{i:04}");
+        cluster
+            .register_sample(&token, &id)
+            .await
+            .expect("register");
+    }
+    cluster.wait_for_tree_size(&token, 3).await;
+    let (ok, out, err) = verify(&cluster, &token, &file);
+    assert!(ok, "{out} {err}");
+
+    // An intruder removes the last event and its leaf, and restarts the service: the log
+    // re-signs a smaller tree.
+    cluster
+        .audit_sql("DELETE FROM audit_events WHERE leaf_index = 2")
+        .await;
+    cluster
+        .audit_sql("DELETE FROM audit_leaves WHERE leaf_index = 2")
+        .await;
+    cluster.stop(ServiceKind::Audit).await;
+    cluster.restart(ServiceKind::Audit).await;
+    let (ok, _, err) = verify(&cluster, &token, &file);
+    assert!(!ok);
+    assert!(err.contains("the log shrank"), "{err}");
+
+    // A new event takes the removed one's place: same size, different history.
+    cluster
+        .get_citizen(&token, "001090120000")
+        .await
+        .expect("get");
+    cluster.wait_for_tree_size(&token, 3).await;
+    let (ok, _, err) = verify(&cluster, &token, &file);
+    assert!(!ok);
+    assert!(err.contains("history rewritten"), "{err}");
+    cluster.shutdown().await;
+}

@@ -26,6 +26,9 @@ use tokio::sync::broadcast;
 const SUBJECT_KEY_SETTING: &str = "subject_hash_key";
 /// Name of the setting holding the checkpoint signing key (base64 Ed25519 seed).
 const SIGNING_SEED_SETTING: &str = "checkpoint_signing_seed";
+/// Most recent events replayed into the alert windows at start (bounds start-up time and
+/// memory on a busy log; older events of the hour are then not counted).
+const ALERT_WARM_UP_LIMIT: u64 = 200_000;
 /// Alerts buffered for slow watchers before they must catch up from the database.
 const ALERT_BUFFER: usize = 1024;
 
@@ -143,7 +146,7 @@ impl AuditLog {
         }
         let mut rules = AlertRules::new(config.audit_alerts.clone());
         let hour_ago = chrono::Utc::now().timestamp_micros() - 3_600_000_000;
-        for e in store.events_since(hour_ago).await? {
+        for e in store.events_since(hour_ago, ALERT_WARM_UP_LIMIT).await? {
             rules.observe(observed(
                 &e.actor_id,
                 &e.subject_hash,

@@ -147,13 +147,17 @@ impl AuditStore {
             .await
     }
 
-    /// Events that occurred at or after `from_us` (to warm the alert windows at start).
-    pub async fn events_since(&self, from_us: i64) -> Result<Vec<StoredEvent>, DbErr> {
-        event::Entity::find()
+    /// The latest (at most `limit`) events that occurred at or after `from_us`, oldest
+    /// first (to warm the alert windows at start).
+    pub async fn events_since(&self, from_us: i64, limit: u64) -> Result<Vec<StoredEvent>, DbErr> {
+        let mut events = event::Entity::find()
             .filter(event::Column::OccurTimeUs.gte(from_us))
-            .order_by_asc(event::Column::Seq)
+            .order_by_desc(event::Column::Seq)
+            .limit(limit)
             .all(self.db())
-            .await
+            .await?;
+        events.reverse();
+        Ok(events)
     }
 
     /// Drops the bodies of events that occurred before `before_us`; their leaves stay.
