@@ -48,7 +48,9 @@ impl AuditStore {
         alerts: Vec<StoredAlert>,
     ) -> Result<(), DbErr> {
         let txn = self.db().begin().await?;
-        for chunk in events.chunks(INSERT_CHUNK) {
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let chunk: Vec<PlacedEvent> = events.by_ref().take(INSERT_CHUNK).collect();
             let leaves = chunk.iter().map(|p| leaf::ActiveModel {
                 leaf_index: Set(p.leaf_index),
                 leaf_hash: Set(p.leaf_hash.to_vec()),
@@ -56,7 +58,7 @@ impl AuditStore {
             leaf::Entity::insert_many(leaves)
                 .exec_without_returning(&txn)
                 .await?;
-            let rows = chunk.iter().map(|p| event_row(p, accept_time_us));
+            let rows = chunk.into_iter().map(|p| event_row(p, accept_time_us));
             event::Entity::insert_many(rows)
                 .exec_without_returning(&txn)
                 .await?;
@@ -199,8 +201,8 @@ impl AuditStore {
     }
 }
 
-fn event_row(placed: &PlacedEvent, accept_time_us: i64) -> event::ActiveModel {
-    let e = placed.event.clone();
+fn event_row(placed: PlacedEvent, accept_time_us: i64) -> event::ActiveModel {
+    let e = placed.event;
     event::ActiveModel {
         event_id: Set(e.event_id),
         occur_time_us: Set(e.occur_time_us),
