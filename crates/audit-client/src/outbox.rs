@@ -236,10 +236,15 @@ impl AuditOutbox {
         Ok(shipped)
     }
 
-    /// Sets the backlog counter from the table.
+    /// Sets the backlog counter from the table — unless calls changed it meanwhile (then
+    /// the next recount will). A call that committed before the count but counts itself
+    /// after it is counted twice until then: the bound errs on the side of failing closed.
     async fn recount(&self) {
+        let before = self.backlog.load(Ordering::Relaxed);
         if let Ok(n) = entity::Entity::find().count(&self.db).await {
-            self.backlog.store(n, Ordering::Relaxed);
+            let _ = self
+                .backlog
+                .compare_exchange(before, n, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 

@@ -264,7 +264,12 @@ impl AuditLog {
             .append(placed, accept_time_us, alerts.clone())
             .await
         {
-            writer.next_alert_id -= alerts.len() as i64;
+            // The commit may have happened anyway (a connection lost while committing):
+            // take the stored state as the truth before the next append.
+            if let Ok(last) = self.store.last_alert_id().await {
+                writer.next_alert_id = last + 1;
+            }
+            let _ = self.resync_tree().await;
             return Err(error.into());
         }
         {
@@ -281,6 +286,23 @@ impl AuditLog {
             accepted,
             duplicates: total - accepted,
         })
+    }
+
+    /// Appends to the in-memory tree any stored leaves it lacks (after a failed append
+    /// whose commit went through after all).
+    async fn resync_tree(&self) -> Result<(), AuditError> {
+        let size = self.tree_size() as i64;
+        let stored = self.store.leaves(size, i64::MAX).await?;
+        let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
+        for leaf in stored {
+            let hash: [u8; 32] = leaf.leaf_hash.try_into().map_err(|_| {
+                AuditError::Corrupt(format!("leaf {} is not 32 bytes", leaf.leaf_index))
+            })?;
+            if leaf.leaf_index as u64 == tree.size() {
+                tree.push(hash);
+            }
+        }
+        Ok(())
     }
 
     /// One page of events; the cursor to continue from is the last event's `seq`.
