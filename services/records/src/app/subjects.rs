@@ -206,7 +206,16 @@ impl SubjectRecords {
             self.audit(ctx, None, Some(id), Code::NotFound).await?;
             return Err(RecordsError::NotFound);
         };
-        let record = from_row(row)?;
+        let personal_id = row.personal_id.clone();
+        let record = match from_row(row) {
+            Ok(record) => record,
+            Err(error) => {
+                // Still audited before the answer leaves, as any other read.
+                self.audit(ctx, Some(&personal_id), Some(id), Code::Internal)
+                    .await?;
+                return Err(error);
+            }
+        };
         let touched = Touched {
             resource_type: resource_type(record.classification),
             ..touched(Some(record.personal_id.as_str()), Some(id))
