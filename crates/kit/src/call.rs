@@ -24,6 +24,8 @@ pub struct CallContext {
     pub rpc: &'static str,
     /// Trace id of the call, when traced.
     pub trace_id: Option<String>,
+    /// The caller's network address (`ip:port`), when the transport knows it.
+    pub client_address: Option<String>,
 }
 
 impl CallContext {
@@ -86,6 +88,7 @@ impl CallContext {
             case_reference,
             rpc,
             trace_id: crate::telemetry::current_trace_id(),
+            client_address: request.remote_addr().map(|a| a.to_string()),
         })
     }
 }

@@ -32,6 +32,9 @@ impl From<RecordsError> for Status {
                 format!("identity refused the lookup: {}", status.message()),
             ),
             RecordsError::Storage(e) => storage(&e),
+            RecordsError::AuditUnavailable => {
+                Status::unavailable("auditing is unavailable (audit backlog full); retry later")
+            }
             RecordsError::Corrupt(field) => {
                 tracing::error!(field, "corrupt subject record row");
                 Status::internal("internal error")

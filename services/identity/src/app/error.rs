@@ -46,6 +46,18 @@ pub enum IdentityError {
     /// Key handling failed (a bug or corrupted key material).
     #[error("token signing failed: {0}")]
     Signing(String),
+    /// Too many audit events wait for the audit service: the call fails closed.
+    #[error("audit backlog full")]
+    AuditUnavailable,
+}
+
+impl From<dancu_audit_client::OutboxError> for IdentityError {
+    fn from(error: dancu_audit_client::OutboxError) -> Self {
+        match error {
+            dancu_audit_client::OutboxError::BacklogFull => Self::AuditUnavailable,
+            dancu_audit_client::OutboxError::Db(e) => Self::Storage(e),
+        }
+    }
 }
 
 impl IdentityError {
@@ -74,6 +86,7 @@ impl IdentityError {
             Self::Precondition(_) => Code::FailedPrecondition,
             Self::PermissionDenied(_) => Code::PermissionDenied,
             Self::Register(e) => e.code(),
+            Self::AuditUnavailable => Code::Unavailable,
             Self::Storage(_) | Self::Corrupt(_) | Self::Signing(_) => Code::Internal,
         }
     }

@@ -14,6 +14,17 @@ use tonic::Code;
 const SERVICE: &str = "records";
 /// Resource type in audit events.
 const RESOURCE: &str = "subject_record";
+/// Resource type in audit events of records of the "suspicious signs" class (the audit
+/// service raises an alert on every access to it).
+const SUSPICIOUS_RESOURCE: &str = "subject_record/suspicious_signs";
+
+/// The audit resource type of a record of `classification`.
+fn resource_type(classification: Classification) -> &'static str {
+    match classification {
+        Classification::SuspiciousSigns => SUSPICIOUS_RESOURCE,
+        _ => RESOURCE,
+    }
+}
 
 /// Class of a subject (hệ thống quản lý đối tượng).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,7 +186,10 @@ impl SubjectRecords {
         let event = new_event(
             SERVICE,
             ctx,
-            touched(Some(subject), Some(&record.id)),
+            Touched {
+                resource_type: resource_type(record.classification),
+                ..touched(Some(subject), Some(&record.id))
+            },
             Code::Ok,
         );
         let txn = self.store.begin().await?;
@@ -192,9 +206,24 @@ impl SubjectRecords {
             self.audit(ctx, None, Some(id), Code::NotFound).await?;
             return Err(RecordsError::NotFound);
         };
-        self.audit(ctx, Some(&row.personal_id), Some(id), Code::Ok)
+        let personal_id = row.personal_id.clone();
+        let record = match from_row(row) {
+            Ok(record) => record,
+            Err(error) => {
+                // Still audited before the answer leaves, as any other read.
+                self.audit(ctx, Some(&personal_id), Some(id), Code::Internal)
+                    .await?;
+                return Err(error);
+            }
+        };
+        let touched = Touched {
+            resource_type: resource_type(record.classification),
+            ..touched(Some(record.personal_id.as_str()), Some(id))
+        };
+        self.outbox
+            .record(new_event(SERVICE, ctx, touched, Code::Ok))
             .await?;
-        from_row(row)
+        Ok(record)
     }
 
     /// Audits a call that ended before reaching the records (e.g. invalid input).
