@@ -95,6 +95,12 @@ fn server_base(url: &str) -> String {
 impl Cluster {
     /// Starts all three services with fresh databases.
     pub async fn start() -> Cluster {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts all three services with fresh databases, after `configure` adjusted the
+    /// configuration.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Cluster {
         init_test_telemetry();
         let data_dir = tempfile::tempdir().expect("temporary data directory");
         let (urls, postgres) = fresh_database_urls(data_dir.path()).await;
@@ -121,6 +127,7 @@ impl Cluster {
             settings.db_max_connections = 4;
             listeners.insert(kind, listener);
         }
+        configure(&mut config);
         let mut cluster = Cluster {
             config,
             running: HashMap::new(),
@@ -231,6 +238,9 @@ impl Cluster {
         }
     }
 }
+
+/// Audit-log helpers: log clients, checkpoints, direct database access.
+pub mod audit;
 
 /// Connects a traced channel to a service.
 pub fn channel(endpoint: &str) -> dancu_kit::client::TracedChannel {

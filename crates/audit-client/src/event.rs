@@ -1,7 +1,9 @@
 //! Building the audit event of a call.
 
 use dancu_kit::call::CallContext;
-use dancu_proto::audit::v1::AuditEvent;
+use dancu_proto::audit::v1::{AuditEvent, Decision};
+use opentelemetry::trace::TraceContextExt;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// What a call touched, beyond who made it and why.
 #[derive(Clone, Copy, Debug)]
@@ -14,6 +16,18 @@ pub struct Touched<'a> {
     pub resource_id: Option<&'a str>,
 }
 
+/// How the call was authorized, when a policy decided it. The default records no
+/// decision, no policies and no break-glass use.
+#[derive(Clone, Debug, Default)]
+pub struct Authorization {
+    /// The decision, if a policy was evaluated.
+    pub decision: Option<bool>,
+    /// Ids of the policies that decided.
+    pub policy_ids: Vec<String>,
+    /// The break-glass justification, if the caller invoked break-glass access.
+    pub break_glass: Option<String>,
+}
+
 /// The audit event of a call by `ctx` to `service`, touching `touched`, ending with
 /// `outcome`. The id is a fresh UUIDv7 (time-ordered; the idempotency key).
 pub fn new_event(
@@ -22,7 +36,23 @@ pub fn new_event(
     touched: Touched<'_>,
     outcome: tonic::Code,
 ) -> AuditEvent {
+    new_event_with(service, ctx, touched, outcome, &Authorization::default())
+}
+
+/// Like [`new_event`], also recording how the call was authorized.
+pub fn new_event_with(
+    service: &str,
+    ctx: &CallContext,
+    touched: Touched<'_>,
+    outcome: tonic::Code,
+    authorization: &Authorization,
+) -> AuditEvent {
     let now = chrono::Utc::now();
+    let decision = match authorization.decision {
+        None => Decision::Unspecified,
+        Some(true) => Decision::Allow,
+        Some(false) => Decision::Deny,
+    };
     AuditEvent {
         event_id: uuid::Uuid::now_v7().to_string(),
         occur_time: Some(prost_types::Timestamp {
@@ -42,7 +72,22 @@ pub fn new_event(
         trace_id: ctx.trace_id.clone().unwrap_or_default(),
         resource_id: touched.resource_id.unwrap_or_default().to_owned(),
         accept_time: None,
+        decision: decision as i32,
+        policy_ids: authorization.policy_ids.clone(),
+        break_glass_justification: authorization.break_glass.clone().unwrap_or_default(),
+        client_address: ctx.client_address.clone().unwrap_or_default(),
+        span_id: current_span_id().unwrap_or_default(),
+        leaf_index: 0,
     }
+}
+
+/// The W3C span id of the current span, when traced.
+fn current_span_id() -> Option<String> {
+    let context = tracing::Span::current().context();
+    let span_context = context.span().span_context().clone();
+    span_context
+        .is_valid()
+        .then(|| span_context.span_id().to_string())
 }
 
 /// The canonical upper-case name of a gRPC status code, e.g. `NOT_FOUND`.

@@ -11,6 +11,6 @@ pub mod migration;
 mod outbox;
 pub mod token;
 
-pub use event::{code_name, new_event};
-pub use outbox::{AuditOutbox, RelayHandle};
+pub use event::{Authorization, code_name, new_event, new_event_with};
+pub use outbox::{AuditOutbox, OutboxError, RelayHandle};
 pub use token::{CachedToken, ServiceAccountLogin, TokenSource};

@@ -1,6 +1,7 @@
 //! The `dancu` command line: run the whole suite (`dancu up`) or one service
 //! (`dancu serve identity|records|audit`).
 
+mod audit;
 mod bench;
 mod run;
 
@@ -40,6 +41,9 @@ enum Command {
     ///
     /// Example: `DANCU_BENCH_PASSWORD=change-me-now dancu bench --concurrency 32 --seconds 10`
     Bench(bench::BenchArgs),
+    /// Operate the audit log (e.g. `dancu audit verify`).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +63,7 @@ fn main() -> std::process::ExitCode {
             Command::Up => run::up(cli.config.as_deref()).await,
             Command::Serve { service } => run::serve(cli.config.as_deref(), service).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Audit(command) => audit::run(command).await,
         }
     });
     match result {

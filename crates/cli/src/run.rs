@@ -68,6 +68,8 @@ pub async fn up(config_file: Option<&Path>) -> anyhow::Result<()> {
         SpanExport::FromEnv,
     )
     .map_err(|e| anyhow::anyhow!("telemetry: {e}"))?;
+    // Signal handlers first: a signal during start-up must drain, not kill.
+    let signal = dancu_kit::server::shutdown_signal();
     let mut listeners = Vec::new();
     for kind in ServiceKind::ALL {
         listeners.push((kind, bind(&config, kind).await?));
@@ -106,7 +108,7 @@ pub async fn up(config_file: Option<&Path>) -> anyhow::Result<()> {
     let mut failure = None;
     let mut running = 3;
     tokio::select! {
-        () = dancu_kit::server::shutdown_signal() => {}
+        () = signal => {}
         Some(joined) = tasks.join_next() => {
             running -= 1;
             failure = Some(describe(joined));

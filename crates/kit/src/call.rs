@@ -34,6 +34,8 @@ pub struct CallContext {
     pub rpc: &'static str,
     /// Trace id of the call, when traced.
     pub trace_id: Option<String>,
+    /// The caller's network address (`ip:port`), when the transport knows it.
+    pub client_address: Option<String>,
 }
 
 impl CallContext {
@@ -123,6 +125,7 @@ impl CallContext {
             break_glass_justification,
             rpc,
             trace_id: crate::telemetry::current_trace_id(),
+            client_address: request.remote_addr().map(|a| a.to_string()),
         })
     }
 }

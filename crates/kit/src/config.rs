@@ -34,6 +34,90 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter in `RUST_LOG` syntax.
     pub log_level: String,
+    /// The audit service's verifiable log and retention.
+    #[serde(default)]
+    pub audit_log: AuditLogConfig,
+    /// Thresholds of the audit service's alerts.
+    #[serde(default)]
+    pub audit_alerts: AuditAlertsConfig,
+    /// Bounds of the audit outbox in identity and records.
+    #[serde(default)]
+    pub audit_outbox: AuditOutboxConfig,
+}
+
+/// The audit service's verifiable log.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditLogConfig {
+    /// Origin line of checkpoints, also the signing key's name (no spaces or `+`).
+    pub origin: String,
+    /// Days after which event bodies are archived (leaf hashes stay); 0 keeps them forever.
+    pub retention_days: u32,
+}
+
+impl Default for AuditLogConfig {
+    fn default() -> Self {
+        Self {
+            origin: "dancu.audit/log".to_owned(),
+            retention_days: 0,
+        }
+    }
+}
+
+/// Thresholds of the audit service's alerts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditAlertsConfig {
+    /// Alert when one officer reads more distinct people than this within an hour.
+    pub max_subjects_per_hour: u32,
+    /// Alert when one officer is denied this many times within `denial_window_secs`.
+    pub denials_threshold: u32,
+    /// Window of the repeated-denials rule, in seconds.
+    pub denial_window_secs: u64,
+    /// Start of working hours (local hour, 0–23).
+    pub working_hours_start: u32,
+    /// End of working hours (local hour, 1–24, exclusive).
+    pub working_hours_end: u32,
+    /// Offset of local time from UTC, in hours (Việt Nam: 7).
+    pub utc_offset_hours: i32,
+    /// Whether Saturdays and Sundays count as outside working hours.
+    pub weekends_outside_hours: bool,
+    /// Resource types that belong to the "suspicious signs" class.
+    pub suspicious_resource_types: Vec<String>,
+}
+
+impl Default for AuditAlertsConfig {
+    fn default() -> Self {
+        Self {
+            max_subjects_per_hour: 50,
+            denials_threshold: 5,
+            denial_window_secs: 600,
+            working_hours_start: 7,
+            working_hours_end: 19,
+            utc_offset_hours: 7,
+            weekends_outside_hours: true,
+            suspicious_resource_types: vec!["subject_record/suspicious_signs".to_owned()],
+        }
+    }
+}
+
+/// Bounds of the audit outbox.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditOutboxConfig {
+    /// Unshipped events after which audited calls fail with `UNAVAILABLE`.
+    pub max_backlog: u64,
+    /// Longest wait between the relay's retries while audit is failing, in milliseconds.
+    pub relay_max_backoff_ms: u64,
+}
+
+impl Default for AuditOutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_backlog: 100_000,
+            relay_max_backoff_ms: 30_000,
+        }
+    }
 }
 
 /// Settings of one service.
@@ -108,6 +192,9 @@ impl Default for Config {
             refresh_token_ttl_secs: default_refresh_ttl(),
             log_format: LogFormat::Json,
             log_level: "info".to_owned(),
+            audit_log: AuditLogConfig::default(),
+            audit_alerts: AuditAlertsConfig::default(),
+            audit_outbox: AuditOutboxConfig::default(),
         }
     }
 }

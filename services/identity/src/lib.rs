@@ -101,10 +101,11 @@ pub async fn run(
             app::BOOTSTRAP_ADMIN_USERNAME
         );
     }
-    let outbox = AuditOutbox::new(
+    let outbox = AuditOutbox::with_config(
         store.connection().clone(),
         &config.audit.endpoint,
         Arc::new(LocalTokenSource::new(issuer.clone())),
+        &config.audit_outbox,
     )?;
     let relay = outbox.spawn_relay();
     let audited = app::Audited::new(outbox.clone());

@@ -40,6 +40,9 @@ impl From<RecordsError> for Status {
                 Status::internal("internal error")
             }
             RecordsError::Storage(e) => storage(&e),
+            RecordsError::AuditUnavailable => {
+                Status::unavailable("auditing is unavailable (audit backlog full); retry later")
+            }
             RecordsError::Corrupt(field) => {
                 tracing::error!(field, "corrupt subject record row");
                 Status::internal("internal error")

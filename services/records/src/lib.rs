@@ -36,10 +36,11 @@ pub async fn run(
     let service_secret = config.clone().resolve_service_secret()?;
     let login =
         ServiceAccountLogin::new(&config.identity.endpoint, SERVICE_ACCOUNT, service_secret)?;
-    let outbox = AuditOutbox::new(
+    let outbox = AuditOutbox::with_config(
         store.connection().clone(),
         &config.audit.endpoint,
         Arc::new(login),
+        &config.audit_outbox,
     )?;
     let relay = outbox.spawn_relay();
     let identity = IdentityDirectory::new(&config.identity.endpoint)?;

@@ -40,6 +40,18 @@ pub mod event {
         pub outcome: String,
         /// Trace id of the audited call.
         pub trace_id: String,
+        /// Position in the verifiable log (set for every event accepted since the log
+        /// exists; older rows are adopted into the log at start).
+        #[sea_orm(unique)]
+        pub leaf_index: Option<i64>,
+        /// Break-glass justification, or empty.
+        pub break_glass: String,
+        /// Authorization decision: `allow`, `deny` or empty.
+        pub decision: String,
+        /// Ids of the deciding policies, one per line.
+        pub policy_ids: String,
+        /// The caller's network address.
+        pub client_address: String,
     }
 
     /// No relations.
@@ -62,6 +74,62 @@ pub mod setting {
         pub name: String,
         /// Setting value.
         pub value: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One leaf of the verifiable log: kept when the event's body is archived.
+pub mod leaf {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `audit_leaves`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_leaves")]
+    pub struct Model {
+        /// 0-based leaf index.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub leaf_index: i64,
+        /// SHA-256(0x00 ‖ canonical entry), 32 bytes.
+        pub leaf_hash: Vec<u8>,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Alerts raised by accepted events.
+pub mod alert {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `audit_alerts`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_alerts")]
+    pub struct Model {
+        /// Increasing id; the WatchAlerts cursor.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub alert_id: i64,
+        /// Rule that fired (`many_subjects`, `break_glass`, ...).
+        pub kind: String,
+        /// When it was raised (Unix microseconds).
+        pub create_time_us: i64,
+        /// The event that raised it.
+        pub event_id: String,
+        /// That event's leaf index.
+        pub leaf_index: i64,
+        /// The acting officer or service account.
+        pub actor_id: String,
+        /// The actor's unit.
+        pub actor_unit: String,
+        /// Explanation without personal data.
+        pub detail: String,
     }
 
     /// No relations.

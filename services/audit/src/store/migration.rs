@@ -1,7 +1,9 @@
 //! Schema migrations of the audit database, run at start.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{big_integer, big_pk_auto, string, string_uniq, text};
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, big_pk_auto, blob, string, string_uniq, text,
+};
 
 /// Runs the audit service's migrations.
 pub struct Migrator;
@@ -9,7 +11,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateEvents)]
+        vec![Box::new(CreateEvents), Box::new(CreateLog)]
     }
 }
 
@@ -31,6 +33,31 @@ enum AuditEvents {
     CaseReference,
     Outcome,
     TraceId,
+    LeafIndex,
+    BreakGlass,
+    Decision,
+    PolicyIds,
+    ClientAddress,
+}
+
+#[derive(DeriveIden)]
+enum AuditLeaves {
+    Table,
+    LeafIndex,
+    LeafHash,
+}
+
+#[derive(DeriveIden)]
+enum AuditAlerts {
+    Table,
+    AlertId,
+    Kind,
+    CreateTimeUs,
+    EventId,
+    LeafIndex,
+    ActorId,
+    ActorUnit,
+    Detail,
 }
 
 #[derive(DeriveIden)]
@@ -106,6 +133,99 @@ impl MigrationTrait for CreateEvents {
             .await?;
         manager
             .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
+            .await
+    }
+}
+
+/// The verifiable log: leaf index and the new event columns, leaf hashes, alerts.
+struct CreateLog;
+
+impl MigrationName for CreateLog {
+    fn name(&self) -> &str {
+        "m0002_create_log"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One column per ALTER: SQLite accepts only one.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AuditEvents::Table)
+                    .add_column(big_integer_null(AuditEvents::LeafIndex))
+                    .to_owned(),
+            )
+            .await?;
+        for column in [
+            AuditEvents::BreakGlass,
+            AuditEvents::Decision,
+            AuditEvents::PolicyIds,
+            AuditEvents::ClientAddress,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(AuditEvents::Table)
+                        .add_column(text(column).default(""))
+                        .to_owned(),
+                )
+                .await?;
+        }
+        for (name, columns) in [
+            ("idx_audit_events_leaf", vec![AuditEvents::LeafIndex]),
+            (
+                "idx_audit_events_unit",
+                vec![AuditEvents::ActorUnit, AuditEvents::Seq],
+            ),
+            (
+                "idx_audit_events_purpose",
+                vec![AuditEvents::Purpose, AuditEvents::Seq],
+            ),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table(AuditEvents::Table);
+            if name == "idx_audit_events_leaf" {
+                index.unique();
+            }
+            for column in columns {
+                index.col(column);
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditLeaves::Table)
+                    .col(big_integer(AuditLeaves::LeafIndex).primary_key())
+                    .col(blob(AuditLeaves::LeafHash))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditAlerts::Table)
+                    .col(big_integer(AuditAlerts::AlertId).primary_key())
+                    .col(string(AuditAlerts::Kind))
+                    .col(big_integer(AuditAlerts::CreateTimeUs))
+                    .col(string(AuditAlerts::EventId))
+                    .col(big_integer(AuditAlerts::LeafIndex))
+                    .col(string(AuditAlerts::ActorId))
+                    .col(string(AuditAlerts::ActorUnit))
+                    .col(text(AuditAlerts::Detail))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(AuditAlerts::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(AuditLeaves::Table).to_owned())
             .await
     }
 }

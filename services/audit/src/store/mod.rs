@@ -1,17 +1,21 @@
-//! The audit service's own database: accepted events and the service's secret settings.
-//! Nothing here knows about gRPC.
+//! The audit service's own database: accepted events, the leaf hashes of the verifiable
+//! log, alerts, and the service's secret settings. Nothing here knows about gRPC.
 
 mod entity;
+mod log;
 mod migration;
 
+pub use entity::alert::Model as StoredAlert;
 pub use entity::event::Model as StoredEvent;
+pub use entity::leaf::Model as StoredLeaf;
+pub use log::PlacedEvent;
 pub use migration::Migrator;
 
 use entity::{event, setting};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 /// A new event to store (the subject already hashed).
@@ -43,6 +47,14 @@ pub struct NewEvent {
     pub outcome: String,
     /// Trace id of the audited call.
     pub trace_id: String,
+    /// Break-glass justification, or empty.
+    pub break_glass: String,
+    /// Authorization decision: `allow`, `deny` or empty.
+    pub decision: String,
+    /// Ids of the deciding policies.
+    pub policy_ids: Vec<String>,
+    /// The caller's network address.
+    pub client_address: String,
 }
 
 /// Filters of a listing; `None` means any.
@@ -52,6 +64,10 @@ pub struct EventFilter {
     pub actor_id: Option<String>,
     /// Only this subject hash.
     pub subject_hash: Option<String>,
+    /// Only actors of this unit.
+    pub actor_unit: Option<String>,
+    /// Only this purpose code.
+    pub purpose: Option<String>,
     /// Only events that occurred at or after (Unix microseconds).
     pub from_us: Option<i64>,
     /// Only events that occurred before (Unix microseconds).
@@ -73,44 +89,9 @@ impl AuditStore {
         Ok(Self { db })
     }
 
-    /// Stores the events whose ids are not stored yet, in one transaction; returns how many
-    /// were new.
-    pub async fn insert_new(
-        &self,
-        events: Vec<NewEvent>,
-        accept_time_us: i64,
-    ) -> Result<u64, DbErr> {
-        if events.is_empty() {
-            return Ok(0);
-        }
-        let models = events.into_iter().map(|e| event::ActiveModel {
-            event_id: Set(e.event_id),
-            occur_time_us: Set(e.occur_time_us),
-            accept_time_us: Set(accept_time_us),
-            service: Set(e.service),
-            actor_id: Set(e.actor_id),
-            actor_unit: Set(e.actor_unit),
-            rpc: Set(e.rpc),
-            resource_type: Set(e.resource_type),
-            resource_id: Set(e.resource_id),
-            subject_hash: Set(e.subject_hash),
-            purpose: Set(e.purpose),
-            case_reference: Set(e.case_reference),
-            outcome: Set(e.outcome),
-            trace_id: Set(e.trace_id),
-            ..Default::default()
-        });
-        let txn = self.db.begin().await?;
-        let inserted = event::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::column(event::Column::EventId)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(inserted)
+    /// The database connection (for the log's queries in `log.rs`).
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// Up to `limit` events matching `filter`, in acceptance order.
@@ -121,6 +102,12 @@ impl AuditStore {
         }
         if let Some(subject) = &filter.subject_hash {
             condition = condition.add(event::Column::SubjectHash.eq(subject.as_str()));
+        }
+        if let Some(unit) = &filter.actor_unit {
+            condition = condition.add(event::Column::ActorUnit.eq(unit.as_str()));
+        }
+        if let Some(purpose) = &filter.purpose {
+            condition = condition.add(event::Column::Purpose.eq(purpose.as_str()));
         }
         if let Some(from) = filter.from_us {
             condition = condition.add(event::Column::OccurTimeUs.gte(from));

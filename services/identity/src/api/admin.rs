@@ -62,6 +62,10 @@ fn check_role(field: &str, role: &str, violations: &mut FieldViolations) {
     }
 }
 
+fn client_address<T>(request: &Request<T>) -> Option<String> {
+    request.remote_addr().map(|a| a.to_string())
+}
+
 fn unit_to_proto(unit: UnitRow) -> pb::Unit {
     pb::Unit {
         code: unit.code,
@@ -108,6 +112,7 @@ impl AdminService for AdminApi {
         request: Request<pb::CreateUnitRequest>,
     ) -> Result<Response<pb::Unit>, Status> {
         let caller = principal(&request)?;
+        let client_address = client_address(&request);
         let mut violations = FieldViolations::new();
         let Some(unit) = request.into_inner().unit else {
             violations.add("unit", "is required");
@@ -132,7 +137,11 @@ impl AdminService for AdminApi {
             violations.add("unit.area_code", "is required");
         }
         violations.check()?;
-        let ctx = admin_context(caller, "/dancu.identity.v1.AdminService/CreateUnit");
+        let ctx = admin_context(
+            caller,
+            "/dancu.identity.v1.AdminService/CreateUnit",
+            client_address,
+        );
         let created = self
             .admin
             .create_unit(
@@ -165,6 +174,7 @@ impl AdminService for AdminApi {
         request: Request<pb::CreateOfficerRequest>,
     ) -> Result<Response<pb::Officer>, Status> {
         let caller = principal(&request)?;
+        let client_address = client_address(&request);
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let username = request.username.trim();
@@ -197,7 +207,11 @@ impl AdminService for AdminApi {
             }
         }
         violations.check()?;
-        let ctx = admin_context(caller, "/dancu.identity.v1.AdminService/CreateOfficer");
+        let ctx = admin_context(
+            caller,
+            "/dancu.identity.v1.AdminService/CreateOfficer",
+            client_address,
+        );
         let officer = self
             .admin
             .create_officer(
@@ -251,7 +265,11 @@ impl AdminService for AdminApi {
             violations.add("officer_id", "must be a UUID");
         }
         violations.check()?;
-        let ctx = admin_context(caller, "/dancu.identity.v1.AdminService/DisableOfficer");
+        let ctx = admin_context(
+            caller,
+            "/dancu.identity.v1.AdminService/DisableOfficer",
+            client_address(&request),
+        );
         let officer = self.admin.disable(&ctx, id).await?;
         Ok(Response::new(officer_to_proto(officer)))
     }
@@ -268,7 +286,7 @@ impl AdminApi {
         } else {
             "/dancu.identity.v1.AdminService/RevokeRole"
         };
-        let ctx = admin_context(principal(&request)?, rpc);
+        let ctx = admin_context(principal(&request)?, rpc, client_address(&request));
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let id = request.officer_id.trim();

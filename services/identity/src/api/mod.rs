@@ -44,6 +44,9 @@ impl From<IdentityError> for Status {
             IdentityError::PermissionDenied(reason) => Status::permission_denied(reason),
             IdentityError::Storage(e) => storage(&e),
             IdentityError::Register(e) => e.into(),
+            IdentityError::AuditUnavailable => {
+                Status::unavailable("auditing is unavailable (audit backlog full); retry later")
+            }
             IdentityError::Corrupt(field) => {
                 tracing::error!(field, "corrupt stored row");
                 Status::internal("internal error")

@@ -52,6 +52,18 @@ pub enum IdentityError {
     /// The authorization policies failed (a bug in the policies or their inputs).
     #[error("policy: {0}")]
     Policy(#[from] dancu_policy::PolicyError),
+    /// Too many audit events wait for the audit service: the call fails closed.
+    #[error("audit backlog full")]
+    AuditUnavailable,
+}
+
+impl From<dancu_audit_client::OutboxError> for IdentityError {
+    fn from(error: dancu_audit_client::OutboxError) -> Self {
+        match error {
+            dancu_audit_client::OutboxError::BacklogFull => Self::AuditUnavailable,
+            dancu_audit_client::OutboxError::Db(e) => Self::Storage(e),
+        }
+    }
 }
 
 impl IdentityError {
@@ -80,6 +92,7 @@ impl IdentityError {
             Self::Precondition(_) => Code::FailedPrecondition,
             Self::PermissionDenied(_) => Code::PermissionDenied,
             Self::Register(e) => e.code(),
+            Self::AuditUnavailable => Code::Unavailable,
             Self::Access(e) => e.status().code(),
             Self::Storage(_) | Self::Corrupt(_) | Self::Signing(_) | Self::Policy(_) => {
                 Code::Internal

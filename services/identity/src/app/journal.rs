@@ -86,10 +86,17 @@ impl Journal {
         resource_id: Option<&str>,
         outcome: Code,
     ) -> Result<(), IdentityError> {
+        let mut events = events(ctx, resource_type, subjects, resource_id, outcome);
+        if events.len() == 1 {
+            // One event: the outbox commits it together with concurrent reads' events
+            // (group commit) and ships it.
+            self.outbox.record(events.remove(0)).await?;
+            return Ok(());
+        }
         let txn = self.store.begin().await?;
-        let events = self
-            .stage(&txn, ctx, resource_type, subjects, resource_id, outcome)
-            .await?;
+        for event in &events {
+            self.outbox.stage(&txn, event).await?;
+        }
         self.commit(txn, events, false).await
     }
 

@@ -17,10 +17,15 @@ const UNIT: &str = "unit";
 const OFFICER: &str = "officer";
 
 /// The audit context of an administration call: the caller, purpose
-/// `system_administration`, the method.
-pub fn admin_context(principal: Principal, rpc: &'static str) -> CallContext {
+/// `system_administration`, the method, the client's address.
+pub fn admin_context(
+    principal: Principal,
+    rpc: &'static str,
+    client_address: Option<String>,
+) -> CallContext {
     CallContext {
         principal,
+        client_address,
         purpose: Purpose::SystemAdministration,
         case_reference: None,
         break_glass_justification: None,

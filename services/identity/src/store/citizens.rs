@@ -179,13 +179,17 @@ impl IdentityStore {
         self.explain(citizen::Entity::find_by_id(personal_id)).await
     }
 
-    /// The database's query plan for [`Self::residents`].
+    /// The database's query plans for [`Self::residents`] (its two halves).
     pub async fn explain_residents(
         &self,
         commune: &str,
         today: &str,
     ) -> Result<Vec<String>, DbErr> {
-        self.explain(residents_query(commune, today, "", 100)).await
+        let mut lines = Vec::new();
+        for query in residents_queries(commune, today, "", 100) {
+            lines.extend(self.explain(query).await?);
+        }
+        Ok(lines)
     }
 
     async fn explain(&self, query: Select<citizen::Entity>) -> Result<Vec<String>, DbErr> {
@@ -266,19 +270,37 @@ fn search_query(
     query.order_by_asc(citizen::Column::PersonalId).limit(limit)
 }
 
-/// The query of [`IdentityStore::residents`].
-fn residents_query(commune: &str, today: &str, after: &str, limit: u64) -> Select<citizen::Entity> {
-    citizen::Entity::find()
-        .filter(currently_in(
+/// The two halves of [`IdentityStore::residents`]: people with a temporary residence in
+/// force in `commune`, and people with permanent residence there and no temporary
+/// residence in force. Each half is one range of its own index (`temp_commune` or
+/// `perm_commune`, then `personal_id`), read in index order, so neither needs a sort and
+/// neither planner is tempted to walk the primary key.
+fn residents_queries(
+    commune: &str,
+    today: &str,
+    after: &str,
+    limit: u64,
+) -> [Select<citizen::Entity>; 2] {
+    let half = |condition: Condition, column: citizen::Column| {
+        citizen::Entity::find()
+            .filter(column.eq(commune))
+            .filter(condition)
+            .filter(citizen::Column::LifeStatus.ne("deceased"))
+            .filter(citizen::Column::PersonalId.gt(after))
+            .order_by_asc(column)
+            .order_by_asc(citizen::Column::PersonalId)
+            .limit(limit)
+    };
+    [
+        half(
+            Condition::all().add(citizen::Column::TempUntil.gte(today)),
             citizen::Column::TempCommune,
+        ),
+        half(
+            temporary_in_force(today).not(),
             citizen::Column::PermCommune,
-            commune,
-            today,
-        ))
-        .filter(citizen::Column::LifeStatus.ne("deceased"))
-        .filter(citizen::Column::PersonalId.gt(after))
-        .order_by_asc(citizen::Column::PersonalId)
-        .limit(limit)
+        ),
+    ]
 }
 
 impl IdentityStore {
@@ -291,9 +313,13 @@ impl IdentityStore {
         after: &str,
         limit: u64,
     ) -> Result<Vec<CitizenRow>, DbErr> {
-        residents_query(commune, today, after, limit)
-            .all(&self.db)
-            .await
+        let [temporary, permanent] = residents_queries(commune, today, after, limit);
+        let mut rows = temporary.all(&self.db).await?;
+        rows.extend(permanent.all(&self.db).await?);
+        // The halves are disjoint; merged by personal ID, the first `limit` are the page.
+        rows.sort_by(|a, b| a.personal_id.cmp(&b.personal_id));
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(rows)
     }
 
     /// Current residents (not recorded as deceased) per commune, optionally within one

@@ -27,4 +27,16 @@ pub enum RecordsError {
     /// A stored row does not hold what the schema promises.
     #[error("corrupt stored record: {0}")]
     Corrupt(&'static str),
+    /// Too many audit events wait for the audit service: the call fails closed.
+    #[error("audit backlog full")]
+    AuditUnavailable,
+}
+
+impl From<dancu_audit_client::OutboxError> for RecordsError {
+    fn from(error: dancu_audit_client::OutboxError) -> Self {
+        match error {
+            dancu_audit_client::OutboxError::BacklogFull => Self::AuditUnavailable,
+            dancu_audit_client::OutboxError::Db(e) => Self::Storage(e),
+        }
+    }
 }

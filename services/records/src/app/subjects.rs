@@ -3,7 +3,7 @@
 use super::{IdentityDirectory, RecordsError};
 use crate::store::{RecordsStore, SubjectRecordRow};
 use chrono::NaiveDate;
-use dancu_audit_client::event::Touched;
+use dancu_audit_client::event::{Authorization, Touched, new_event_with};
 use dancu_audit_client::{AuditOutbox, new_event};
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
@@ -15,6 +15,17 @@ use tonic::Code;
 const SERVICE: &str = "records";
 /// Resource type in audit events.
 const RESOURCE: &str = "subject_record";
+/// Resource type in audit events of records of the "suspicious signs" class (the audit
+/// service raises an alert on every access to it).
+const SUSPICIOUS_RESOURCE: &str = "subject_record/suspicious_signs";
+
+/// The audit resource type of a record of `classification`.
+fn resource_type(classification: Classification) -> &'static str {
+    match classification {
+        Classification::SuspiciousSigns => SUSPICIOUS_RESOURCE,
+        _ => RESOURCE,
+    }
+}
 
 /// Class of a subject (hệ thống quản lý đối tượng).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +161,19 @@ fn actor(ctx: &CallContext) -> Actor {
     }
 }
 
+/// How a policy decision is recorded in the audit event: allow/deny, the deciding policy
+/// ids, and the justification when access was granted by break-glass.
+fn authorization(ctx: &CallContext, decision: &Decision) -> Authorization {
+    Authorization {
+        decision: Some(decision.allowed),
+        policy_ids: decision.policy_ids.clone(),
+        break_glass: decision
+            .break_glass
+            .then(|| ctx.break_glass_justification.clone())
+            .flatten(),
+    }
+}
+
 /// The area path of a stored owning area; records without a known area are visible at
 /// national level only.
 fn owning_area(code: &str) -> AreaPath {
@@ -226,15 +250,30 @@ impl SubjectRecords {
         let area = ctx.principal.area.clone().unwrap_or_default();
         // The record is owned by the caller's unit: an account without a jurisdiction
         // owns none.
-        let allowed = match AreaPath::resolve(&area, dancu_domain::AreaTable::builtin()) {
+        let (allowed, granted) = match AreaPath::resolve(&area, dancu_domain::AreaTable::builtin())
+        {
             Some(path) => {
-                self.decide(ctx, Action::CreateSubjectRecord, path, new.classification)?
-                    .allowed
+                let decision =
+                    self.decide(ctx, Action::CreateSubjectRecord, path, new.classification)?;
+                (decision.allowed, authorization(ctx, &decision))
             }
-            None => false,
+            None => (
+                false,
+                Authorization {
+                    decision: Some(false),
+                    ..Authorization::default()
+                },
+            ),
         };
         if !allowed {
-            self.audit(ctx, Some(subject), None, Code::PermissionDenied)
+            self.outbox
+                .record(new_event_with(
+                    SERVICE,
+                    ctx,
+                    touched(Some(subject), None),
+                    Code::PermissionDenied,
+                    &granted,
+                ))
                 .await?;
             return Err(RecordsError::Denied);
         }
@@ -262,11 +301,15 @@ impl SubjectRecords {
             created_by: ctx.principal.id.clone(),
             created_us: chrono::Utc::now().timestamp_micros(),
         };
-        let event = new_event(
+        let event = new_event_with(
             SERVICE,
             ctx,
-            touched(Some(subject), Some(&record.id)),
+            Touched {
+                resource_type: resource_type(record.classification),
+                ..touched(Some(subject), Some(&record.id))
+            },
             Code::Ok,
+            &granted,
         );
         let txn = self.store.begin().await?;
         self.store.insert(&txn, to_row(&record)).await?;
@@ -283,25 +326,43 @@ impl SubjectRecords {
             self.audit(ctx, None, Some(id), Code::NotFound).await?;
             return Err(RecordsError::NotFound);
         };
-        let record = from_row(row)?;
+        let personal_id = row.personal_id.clone();
+        let record = match from_row(row) {
+            Ok(record) => record,
+            Err(error) => {
+                // Still audited before the answer leaves, as any other read.
+                self.audit(ctx, Some(&personal_id), Some(id), Code::Internal)
+                    .await?;
+                return Err(error);
+            }
+        };
         let decision = self.decide(
             ctx,
             Action::ReadSubjectRecord,
             owning_area(&record.owning_area),
             record.classification,
         )?;
-        if !decision.allowed {
-            self.audit(
+        let touched = Touched {
+            resource_type: resource_type(record.classification),
+            ..touched(Some(record.personal_id.as_str()), Some(id))
+        };
+        let outcome = if decision.allowed {
+            Code::Ok
+        } else {
+            Code::PermissionDenied
+        };
+        self.outbox
+            .record(new_event_with(
+                SERVICE,
                 ctx,
-                Some(record.personal_id.as_str()),
-                Some(id),
-                Code::PermissionDenied,
-            )
+                touched,
+                outcome,
+                &authorization(ctx, &decision),
+            ))
             .await?;
+        if !decision.allowed {
             return Err(RecordsError::Denied);
         }
-        self.audit(ctx, Some(record.personal_id.as_str()), Some(id), Code::Ok)
-            .await?;
         Ok(record)
     }
 

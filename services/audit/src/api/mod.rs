@@ -1,16 +1,23 @@
 //! The gRPC face of the audit service: decode and validate requests, check roles, map
-//! results and errors to gRPC.
+//! results and errors to gRPC (one place: [`status`]).
 
-use crate::app::{AuditLog, SubmittedEvent};
+mod alerts;
+mod log;
+
+pub use alerts::AlertsApi;
+pub use log::LogApi;
+
+use crate::app::{AuditError, AuditLog, SubmittedEvent, split_policy_ids};
 use crate::store::{EventFilter, NewEvent, StoredEvent};
 use base64::Engine;
 use dancu_domain::PersonalId;
 use dancu_kit::auth::{ROLE_AUDITOR, ROLE_SERVICE, ROLE_SYSTEM_ADMIN, principal};
 use dancu_kit::convert::{timestamp_from_us, timestamp_to_us};
-use dancu_kit::error::{FieldViolations, storage};
+use dancu_kit::error::{FieldViolations, invalid_field, storage};
 use dancu_proto::audit::v1::audit_service_server::AuditService;
 use dancu_proto::audit::v1::{
-    AppendEventsRequest, AppendEventsResponse, AuditEvent, ListEventsRequest, ListEventsResponse,
+    AppendEventsRequest, AppendEventsResponse, AuditEvent, Decision, GetSubjectAccessReportRequest,
+    GetSubjectAccessReportResponse, ListEventsRequest, ListEventsResponse, SubjectAccess,
 };
 use prost_types::Timestamp;
 use std::sync::Arc;
@@ -56,7 +63,7 @@ impl AuditService for AuditApi {
             .filter_map(|(i, event)| validate_event(i, event, &mut violations))
             .collect();
         violations.check()?;
-        let outcome = self.log.append(batch).await.map_err(|e| storage(&e))?;
+        let outcome = self.log.append(batch).await.map_err(status)?;
         Ok(Response::new(AppendEventsResponse {
             accepted: outcome.accepted as u32,
             duplicates: outcome.duplicates as u32,
@@ -79,26 +86,18 @@ impl AuditService for AuditApi {
         });
         let from_us = timestamp_us(request.start_time.as_ref(), "start_time", &mut violations);
         let to_us = timestamp_us(request.end_time.as_ref(), "end_time", &mut violations);
-        if !(0..=MAX_PAGE_SIZE).contains(&request.page_size) {
-            violations.add(
-                "page_size",
-                format!("must be between 0 and {MAX_PAGE_SIZE}"),
-            );
+        if let Some(purpose) = non_empty(&request.purpose)
+            && purpose.parse::<dancu_domain::Purpose>().is_err()
+        {
+            violations.add("purpose", "is not a known purpose code");
         }
-        let after_seq = match non_empty(&request.page_token) {
-            None => None,
-            Some(token) => match decode_page_token(token) {
-                Some(seq) => Some(seq),
-                None => {
-                    violations.add("page_token", "is not a token this service issued");
-                    None
-                }
-            },
-        };
+        let after_seq = page(request.page_size, &request.page_token, &mut violations);
         violations.check()?;
         let filter = EventFilter {
             actor_id: non_empty(&request.actor_id).map(str::to_owned),
             subject_hash: None,
+            actor_unit: non_empty(&request.actor_unit).map(str::to_owned),
+            purpose: non_empty(&request.purpose).map(str::to_owned),
             from_us,
             to_us,
             after_seq,
@@ -111,11 +110,96 @@ impl AuditService for AuditApi {
             .log
             .list(filter, subject.as_ref(), page_size)
             .await
-            .map_err(|e| storage(&e))?;
+            .map_err(status)?;
         Ok(Response::new(ListEventsResponse {
             events: events.into_iter().map(to_proto).collect(),
             next_page_token: next.map(encode_page_token).unwrap_or_default(),
         }))
+    }
+
+    /// Who may ask: auditors and administrators — the people who answer a data subject's
+    /// request under the personal data protection law. Officers' ids and names never
+    /// appear; units do.
+    async fn get_subject_access_report(
+        &self,
+        request: Request<GetSubjectAccessReportRequest>,
+    ) -> Result<Response<GetSubjectAccessReportResponse>, Status> {
+        principal(&request)?.require_any_role(&[ROLE_AUDITOR, ROLE_SYSTEM_ADMIN])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let subject = match PersonalId::parse(request.subject.trim()) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                violations.add("subject", e.to_string());
+                None
+            }
+        };
+        let after_seq = page(request.page_size, &request.page_token, &mut violations);
+        violations.check()?;
+        let page_size = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n as u64,
+        };
+        let filter = EventFilter {
+            after_seq,
+            ..EventFilter::default()
+        };
+        let (events, next) = self
+            .log
+            .list(filter, subject.as_ref(), page_size)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(GetSubjectAccessReportResponse {
+            accesses: events
+                .into_iter()
+                .map(|e| SubjectAccess {
+                    occur_time: Some(timestamp_from_us(e.occur_time_us)),
+                    unit: e.actor_unit,
+                    purpose: e.purpose,
+                    service: e.service,
+                    resource_type: e.resource_type,
+                    outcome: e.outcome,
+                })
+                .collect(),
+            next_page_token: next.map(encode_page_token).unwrap_or_default(),
+        }))
+    }
+}
+
+/// Maps the audit service's one error enum to gRPC.
+pub(crate) fn status(error: AuditError) -> Status {
+    match error {
+        AuditError::Storage(e) => storage(&e),
+        AuditError::Invalid { field, message } => invalid_field(field, message),
+        AuditError::NotFound(what) => Status::not_found(what),
+        AuditError::Corrupt(what) => {
+            tracing::error!(%what, "audit log state is inconsistent");
+            Status::data_loss("the audit log's stored state is inconsistent")
+        }
+    }
+}
+
+/// Checks `page_size` and decodes `page_token` (a `seq` or alert-id cursor).
+pub(crate) fn page(
+    page_size: i32,
+    page_token: &str,
+    violations: &mut FieldViolations,
+) -> Option<i64> {
+    if !(0..=MAX_PAGE_SIZE).contains(&page_size) {
+        violations.add(
+            "page_size",
+            format!("must be between 0 and {MAX_PAGE_SIZE}"),
+        );
+    }
+    match non_empty(page_token) {
+        None => None,
+        Some(token) => match decode_page_token(token) {
+            Some(seq) => Some(seq),
+            None => {
+                violations.add("page_token", "is not a token this service issued");
+                None
+            }
+        },
     }
 }
 
@@ -167,6 +251,23 @@ fn validate_event(
             }
         },
     };
+    let decision = match Decision::try_from(e.decision) {
+        Ok(Decision::Unspecified) => String::new(),
+        Ok(Decision::Allow) => "allow".to_owned(),
+        Ok(Decision::Deny) => "deny".to_owned(),
+        Err(_) => {
+            violations.add(field("decision"), "is not a known decision");
+            ok = false;
+            String::new()
+        }
+    };
+    if e.policy_ids
+        .iter()
+        .any(|id| id.trim().is_empty() || id.contains('\n'))
+    {
+        violations.add(field("policy_ids"), "ids must be non-empty single lines");
+        ok = false;
+    }
     ok.then(|| SubmittedEvent {
         event: NewEvent {
             event_id: e.event_id,
@@ -182,6 +283,10 @@ fn validate_event(
             case_reference: e.case_reference,
             outcome: e.outcome,
             trace_id: e.trace_id,
+            break_glass: e.break_glass_justification,
+            decision,
+            policy_ids: e.policy_ids,
+            client_address: e.client_address,
         },
         subject,
     })
@@ -200,7 +305,13 @@ fn timestamp_us(
     us
 }
 
-fn to_proto(e: StoredEvent) -> AuditEvent {
+/// The proto form of a stored event.
+pub(crate) fn to_proto(e: StoredEvent) -> AuditEvent {
+    let decision = match e.decision.as_str() {
+        "allow" => Decision::Allow,
+        "deny" => Decision::Deny,
+        _ => Decision::Unspecified,
+    };
     AuditEvent {
         event_id: e.event_id,
         occur_time: Some(timestamp_from_us(e.occur_time_us)),
@@ -217,12 +328,18 @@ fn to_proto(e: StoredEvent) -> AuditEvent {
         trace_id: e.trace_id,
         resource_id: e.resource_id,
         accept_time: Some(timestamp_from_us(e.accept_time_us)),
+        decision: decision as i32,
+        policy_ids: split_policy_ids(&e.policy_ids),
+        break_glass_justification: e.break_glass,
+        client_address: e.client_address,
+        span_id: String::new(),
+        leaf_index: e.leaf_index.unwrap_or_default() as u64,
     }
 }
 
 const PAGE_TOKEN_PREFIX: &str = "seq:";
 
-fn encode_page_token(seq: i64) -> String {
+pub(crate) fn encode_page_token(seq: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{PAGE_TOKEN_PREFIX}{seq}"))
 }
 

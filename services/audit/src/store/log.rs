@@ -1,0 +1,228 @@
+//! Queries of the verifiable log: appending events with their leaves (and the alerts they
+//! raise) in one transaction, reading leaves and entries by index, archiving, alerts.
+
+use super::entity::{alert, event, leaf};
+use super::{AuditStore, NewEvent, StoredAlert, StoredEvent, StoredLeaf};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use std::collections::HashSet;
+
+/// Rows per multi-row INSERT (well under SQLite's and PostgreSQL's parameter limits).
+const INSERT_CHUNK: usize = 500;
+
+/// An event placed in the log: its leaf index and leaf hash.
+#[derive(Clone, Debug)]
+pub struct PlacedEvent {
+    /// The event.
+    pub event: NewEvent,
+    /// Its leaf index.
+    pub leaf_index: i64,
+    /// Its leaf hash.
+    pub leaf_hash: [u8; 32],
+}
+
+impl AuditStore {
+    /// Which of `ids` are already stored.
+    pub async fn existing_ids(&self, ids: &[String]) -> Result<HashSet<String>, DbErr> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let rows: Vec<String> = event::Entity::find()
+                .select_only()
+                .column(event::Column::EventId)
+                .filter(event::Column::EventId.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// Stores placed events, their leaves and the alerts they raised, in one transaction.
+    pub async fn append(
+        &self,
+        events: Vec<PlacedEvent>,
+        accept_time_us: i64,
+        alerts: Vec<StoredAlert>,
+    ) -> Result<(), DbErr> {
+        let txn = self.db().begin().await?;
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let chunk: Vec<PlacedEvent> = events.by_ref().take(INSERT_CHUNK).collect();
+            let leaves = chunk.iter().map(|p| leaf::ActiveModel {
+                leaf_index: Set(p.leaf_index),
+                leaf_hash: Set(p.leaf_hash.to_vec()),
+            });
+            leaf::Entity::insert_many(leaves)
+                .exec_without_returning(&txn)
+                .await?;
+            let rows = chunk.into_iter().map(|p| event_row(p, accept_time_us));
+            event::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for chunk in alerts.chunks(INSERT_CHUNK) {
+            let rows = chunk.iter().cloned().map(|a| alert::ActiveModel {
+                alert_id: Set(a.alert_id),
+                kind: Set(a.kind),
+                create_time_us: Set(a.create_time_us),
+                event_id: Set(a.event_id),
+                leaf_index: Set(a.leaf_index),
+                actor_id: Set(a.actor_id),
+                actor_unit: Set(a.actor_unit),
+                detail: Set(a.detail),
+            });
+            alert::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await
+    }
+
+    /// Every leaf hash, in leaf order.
+    pub async fn all_leaves(&self) -> Result<Vec<StoredLeaf>, DbErr> {
+        leaf::Entity::find()
+            .order_by_asc(leaf::Column::LeafIndex)
+            .all(self.db())
+            .await
+    }
+
+    /// Events stored before the log existed (no leaf index), in acceptance order.
+    pub async fn unplaced_events(&self) -> Result<Vec<StoredEvent>, DbErr> {
+        event::Entity::find()
+            .filter(event::Column::LeafIndex.is_null())
+            .order_by_asc(event::Column::Seq)
+            .all(self.db())
+            .await
+    }
+
+    /// Places already-stored events into the log: sets their leaf index and stores their
+    /// leaves, in one transaction.
+    pub async fn place_existing(&self, placed: Vec<(i64, i64, [u8; 32])>) -> Result<(), DbErr> {
+        let txn = self.db().begin().await?;
+        for (seq, index, hash) in placed {
+            event::Entity::update_many()
+                .col_expr(
+                    event::Column::LeafIndex,
+                    sea_orm::sea_query::Expr::value(index),
+                )
+                .filter(event::Column::Seq.eq(seq))
+                .exec(&txn)
+                .await?;
+            leaf::Entity::insert(leaf::ActiveModel {
+                leaf_index: Set(index),
+                leaf_hash: Set(hash.to_vec()),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await
+    }
+
+    /// Leaves `[start, end)`.
+    pub async fn leaves(&self, start: i64, end: i64) -> Result<Vec<StoredLeaf>, DbErr> {
+        leaf::Entity::find()
+            .filter(leaf::Column::LeafIndex.gte(start))
+            .filter(leaf::Column::LeafIndex.lt(end))
+            .order_by_asc(leaf::Column::LeafIndex)
+            .all(self.db())
+            .await
+    }
+
+    /// Stored (not archived) events with leaf index in `[start, end)`.
+    pub async fn events_by_leaf(&self, start: i64, end: i64) -> Result<Vec<StoredEvent>, DbErr> {
+        event::Entity::find()
+            .filter(event::Column::LeafIndex.gte(start))
+            .filter(event::Column::LeafIndex.lt(end))
+            .order_by_asc(event::Column::LeafIndex)
+            .all(self.db())
+            .await
+    }
+
+    /// The stored event with this id.
+    pub async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, DbErr> {
+        event::Entity::find()
+            .filter(event::Column::EventId.eq(event_id))
+            .one(self.db())
+            .await
+    }
+
+    /// The latest (at most `limit`) events that occurred at or after `from_us`, oldest
+    /// first (to warm the alert windows at start).
+    pub async fn events_since(&self, from_us: i64, limit: u64) -> Result<Vec<StoredEvent>, DbErr> {
+        let mut events = event::Entity::find()
+            .filter(event::Column::OccurTimeUs.gte(from_us))
+            .order_by_desc(event::Column::Seq)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        events.reverse();
+        Ok(events)
+    }
+
+    /// Drops the bodies of events that occurred before `before_us`; their leaves stay.
+    pub async fn archive_before(&self, before_us: i64) -> Result<u64, DbErr> {
+        Ok(event::Entity::delete_many()
+            .filter(event::Column::OccurTimeUs.lt(before_us))
+            .filter(event::Column::LeafIndex.is_not_null())
+            .exec(self.db())
+            .await?
+            .rows_affected)
+    }
+
+    /// Up to `limit` alerts after `after_id`, optionally of one kind, oldest first.
+    pub async fn alerts(
+        &self,
+        kind: Option<&str>,
+        after_id: i64,
+        limit: u64,
+    ) -> Result<Vec<StoredAlert>, DbErr> {
+        let mut condition = Condition::all().add(alert::Column::AlertId.gt(after_id));
+        if let Some(kind) = kind {
+            condition = condition.add(alert::Column::Kind.eq(kind));
+        }
+        alert::Entity::find()
+            .filter(condition)
+            .order_by_asc(alert::Column::AlertId)
+            .limit(limit)
+            .all(self.db())
+            .await
+    }
+
+    /// The highest alert id, 0 when there is none.
+    pub async fn last_alert_id(&self) -> Result<i64, DbErr> {
+        Ok(alert::Entity::find()
+            .order_by_desc(alert::Column::AlertId)
+            .one(self.db())
+            .await?
+            .map_or(0, |a| a.alert_id))
+    }
+}
+
+fn event_row(placed: PlacedEvent, accept_time_us: i64) -> event::ActiveModel {
+    let e = placed.event;
+    event::ActiveModel {
+        event_id: Set(e.event_id),
+        occur_time_us: Set(e.occur_time_us),
+        accept_time_us: Set(accept_time_us),
+        service: Set(e.service),
+        actor_id: Set(e.actor_id),
+        actor_unit: Set(e.actor_unit),
+        rpc: Set(e.rpc),
+        resource_type: Set(e.resource_type),
+        resource_id: Set(e.resource_id),
+        subject_hash: Set(e.subject_hash),
+        purpose: Set(e.purpose),
+        case_reference: Set(e.case_reference),
+        outcome: Set(e.outcome),
+        trace_id: Set(e.trace_id),
+        leaf_index: Set(Some(placed.leaf_index)),
+        break_glass: Set(e.break_glass),
+        decision: Set(e.decision),
+        policy_ids: Set(e.policy_ids.join("\n")),
+        client_address: Set(e.client_address),
+        ..Default::default()
+    }
+}
