@@ -121,14 +121,19 @@ async fn alerts_are_raised_listed_and_watched() {
     assert_eq!(caught_up.alert_id, rest.alerts[0].alert_id);
 
     // A record of the "suspicious signs" class: creating it reads the person at identity
-    // (outside hours) and writes the record (outside hours, suspicious signs).
+    // (outside hours) and writes the record (outside hours, suspicious signs). Only
+    // investigators and reconnaissance officers may record suspicious signs (access
+    // policies); creating the officer touches no person, so it raises no alert.
+    let investigator = cluster
+        .officer(&token, "inv.alerts", "BCA-C06", &["investigator"], None)
+        .await;
     let mut record = sample_record(&person(0));
     record.classification = Classification::SuspiciousSigns as i32;
     cluster
         .records()
         .create_subject_record(request(
             record,
-            &token,
+            investigator.token(),
             Some("investigation"),
             Some("VKS-2026-0007"),
         ))
