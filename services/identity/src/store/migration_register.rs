@@ -182,6 +182,10 @@ impl MigrationTrait for PopulationRegister {
                 vec![Citizens::NameKey, Citizens::BirthYear, Citizens::PersonalId],
             ),
             (
+                "idx_citizens_name_id",
+                vec![Citizens::NameKey, Citizens::PersonalId],
+            ),
+            (
                 "idx_citizens_perm_commune",
                 vec![Citizens::PermCommune, Citizens::PersonalId],
             ),
@@ -197,7 +201,8 @@ impl MigrationTrait for PopulationRegister {
             }
             manager.create_index(index.to_owned()).await?;
         }
-        // The name-only index of m0001 is a prefix of the new one.
+        // The name-only index of m0001 gives way to (name_key, personal_id), which also
+        // returns a name-only search already in personal-ID order.
         manager
             .drop_index(
                 Index::drop()
