@@ -8,7 +8,7 @@ pub mod store;
 
 use app::{
     Accounts, Administration, ChangeFeed, CitizenAccess, Citizens, Households, Journal,
-    LocalKeySource, LocalTokenSource, Residences, TokenIssuer, UnitTree,
+    LocalKeySource, LocalTokenSource, PurposeGuard, Residences, TokenIssuer, UnitTree,
 };
 use dancu_audit_client::AuditOutbox;
 use dancu_kit::auth::TokenVerifier;
@@ -125,29 +125,36 @@ pub async fn run(
         policy.clone(),
         journal.clone(),
     ));
-    let citizens = Arc::new(Citizens::new(journal.clone()));
+    let access = Arc::new(CitizenAccess::new(store_for_access, units, policy));
+    let guard = Arc::new(PurposeGuard::new(access.clone(), journal.clone()));
+    let citizens = Arc::new(Citizens::new(journal.clone(), access.clone()));
     let residences = Arc::new(Residences::new(journal.clone(), areas));
     let households = Arc::new(Households::new(journal.clone(), areas));
     let feed = Arc::new(ChangeFeed::new(journal));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));
     let routes = tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(
-        citizens,
-        Arc::new(CitizenAccess::new(store_for_access, units, policy)),
+        citizens, access,
     )))
     .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
     .add_service(AdminServiceServer::new(api::AdminApi::new(admin)))
-    .add_service(CardServiceServer::new(api::CardApi::new(cards)))
+    .add_service(CardServiceServer::new(api::CardApi::new(
+        cards,
+        guard.clone(),
+    )))
     .add_service(ForeignerServiceServer::new(api::ForeignerApi::new(
         foreigners,
+        guard.clone(),
     )))
     .add_service(ResidenceServiceServer::new(api::ResidenceApi::new(
         residences,
+        guard.clone(),
     )))
     .add_service(HouseholdServiceServer::new(api::HouseholdApi::new(
         households,
+        guard.clone(),
     )))
     .add_service(ChangeFeedServiceServer::new(api::ChangeFeedApi::new(
-        feed, closing_rx,
+        feed, closing_rx, guard,
     )));
     let shutdown = async move {
         shutdown.await;

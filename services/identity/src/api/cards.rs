@@ -1,6 +1,7 @@
 //! `dancu.identity.v1.CardService`: identity cards.
 
 use super::register_errors::check;
+use crate::app::PurposeGuard;
 use crate::app::{Card, CardChange, CardEvent, Cards};
 use dancu_domain::PersonalId;
 use dancu_domain::card::{CardAction, CardState};
@@ -18,12 +19,13 @@ const MAX_REASON_CHARS: usize = 500;
 /// Implements `dancu.identity.v1.CardService`.
 pub struct CardApi {
     cards: Arc<Cards>,
+    guard: Arc<PurposeGuard>,
 }
 
 impl CardApi {
     /// The API over the card register.
-    pub fn new(cards: Arc<Cards>) -> Self {
-        Self { cards }
+    pub fn new(cards: Arc<Cards>, guard: Arc<PurposeGuard>) -> Self {
+        Self { cards, guard }
     }
 
     /// Validates and applies a change, auditing a rejection.
@@ -106,6 +108,7 @@ impl CardService for CardApi {
         request: Request<pb::IssueCardRequest>,
     ) -> Result<Response<pb::IdentityCard>, Status> {
         let ctx = CallContext::from_request(&request, ISSUE)?;
+        self.guard.check(&ctx, "identity_card").await?;
         let r = request.get_ref();
         let fields = ChangeFields {
             personal_id: &r.personal_id,
@@ -122,6 +125,7 @@ impl CardService for CardApi {
         request: Request<pb::RenewCardRequest>,
     ) -> Result<Response<pb::IdentityCard>, Status> {
         let ctx = CallContext::from_request(&request, RENEW)?;
+        self.guard.check(&ctx, "identity_card").await?;
         let r = request.get_ref();
         let fields = ChangeFields {
             personal_id: &r.personal_id,
@@ -138,6 +142,7 @@ impl CardService for CardApi {
         request: Request<pb::ReportCardLostRequest>,
     ) -> Result<Response<pb::IdentityCard>, Status> {
         let ctx = CallContext::from_request(&request, LOST)?;
+        self.guard.check(&ctx, "identity_card").await?;
         let r = request.get_ref();
         let fields = ChangeFields {
             personal_id: &r.personal_id,
@@ -154,6 +159,7 @@ impl CardService for CardApi {
         request: Request<pb::RevokeCardRequest>,
     ) -> Result<Response<pb::IdentityCard>, Status> {
         let ctx = CallContext::from_request(&request, REVOKE)?;
+        self.guard.check(&ctx, "identity_card").await?;
         let r = request.get_ref();
         let fields = ChangeFields {
             personal_id: &r.personal_id,
@@ -170,6 +176,7 @@ impl CardService for CardApi {
         request: Request<pb::GetCardRequest>,
     ) -> Result<Response<pb::IdentityCard>, Status> {
         let ctx = CallContext::from_request(&request, GET)?;
+        self.guard.check(&ctx, "identity_card").await?;
         let personal_id = self
             .personal_id(&ctx, &request.get_ref().personal_id)
             .await?;
@@ -182,6 +189,7 @@ impl CardService for CardApi {
         request: Request<pb::ListCardEventsRequest>,
     ) -> Result<Response<pb::ListCardEventsResponse>, Status> {
         let ctx = CallContext::from_request(&request, EVENTS)?;
+        self.guard.check(&ctx, "identity_card").await?;
         let personal_id = self
             .personal_id(&ctx, &request.get_ref().personal_id)
             .await?;

@@ -3,7 +3,7 @@
 use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen, parse_etag};
 use super::{next_token, numeric_paging, paging};
 use crate::app::{
-    Citizen, CitizenAccess, CitizenUpdate, Citizens, check_consistency, decision_metadata, today,
+    CitizenAccess, CitizenUpdate, Citizens, check_consistency, decision_metadata, today,
 };
 use crate::store::CitizenSearch;
 use dancu_domain::PersonalId;
@@ -33,20 +33,6 @@ impl IdentityApi {
             Ok(()) => Ok(()),
             Err(e) => Err(self.reject(ctx, None, e.into()).await),
         }
-    }
-
-    /// The citizens as the caller may see them (minimal or masked full views).
-    async fn views(
-        &self,
-        ctx: &CallContext,
-        citizens: Vec<Citizen>,
-    ) -> Result<Vec<pb::Citizen>, Status> {
-        let mut out = Vec::with_capacity(citizens.len());
-        for citizen in citizens {
-            let (shown, _) = self.access.view(ctx, citizen).await?;
-            out.push(encode_citizen(shown));
-        }
-        Ok(out)
     }
 
     /// Audits a call rejected for bad input, then returns the rejection.
@@ -134,8 +120,7 @@ impl IdentityService for IdentityApi {
         let personal_id = self
             .personal_id(&ctx, &request.get_ref().personal_id)
             .await?;
-        let citizen = self.citizens.get(&ctx, &personal_id).await?;
-        let (shown, decision) = self.access.view(&ctx, citizen).await?;
+        let (shown, decision) = self.citizens.get(&ctx, &personal_id).await?;
         let mut response = Response::new(encode_citizen(shown));
         decision_metadata(&decision, response.metadata_mut());
         Ok(response)
@@ -336,7 +321,7 @@ impl IdentityService for IdentityApi {
             citizens.last().map(|c| c.personal_id.as_str().to_owned()),
         );
         Ok(Response::new(pb::SearchCitizensResponse {
-            citizens: self.views(&ctx, citizens).await?,
+            citizens: citizens.into_iter().map(encode_citizen).collect(),
             next_page_token: next,
         }))
     }
@@ -380,7 +365,7 @@ impl IdentityService for IdentityApi {
             citizens.last().map(|c| c.personal_id.as_str().to_owned()),
         );
         Ok(Response::new(pb::ListResidentsResponse {
-            citizens: self.views(&ctx, citizens).await?,
+            citizens: citizens.into_iter().map(encode_citizen).collect(),
             next_page_token: next,
         }))
     }

@@ -1,6 +1,7 @@
 //! `dancu.identity.v1.ChangeFeedService`: the change feed.
 
 use crate::app::ChangeFeed;
+use crate::app::PurposeGuard;
 use crate::store::ChangeRow;
 use dancu_kit::call::CallContext;
 use dancu_kit::convert::timestamp_from_us;
@@ -27,13 +28,22 @@ const POLL: Duration = Duration::from_secs(1);
 pub struct ChangeFeedApi {
     feed: Arc<ChangeFeed>,
     closing: watch::Receiver<bool>,
+    guard: Arc<PurposeGuard>,
 }
 
 impl ChangeFeedApi {
     /// The API over the change feed. Open streams end when `closing` turns true, so that a
     /// graceful shutdown is not held up by watchers (they resume from their cursor).
-    pub fn new(feed: Arc<ChangeFeed>, closing: watch::Receiver<bool>) -> Self {
-        Self { feed, closing }
+    pub fn new(
+        feed: Arc<ChangeFeed>,
+        closing: watch::Receiver<bool>,
+        guard: Arc<PurposeGuard>,
+    ) -> Self {
+        Self {
+            feed,
+            closing,
+            guard,
+        }
     }
 }
 
@@ -84,6 +94,7 @@ impl ChangeFeedService for ChangeFeedApi {
             &request,
             "/dancu.identity.v1.ChangeFeedService/WatchChanges",
         )?;
+        self.guard.check(&ctx, "change_feed").await?;
         let Some(mut after) = parse_cursor(request.get_ref().after_cursor.trim()) else {
             return Err(invalid_field(
                 "after_cursor",

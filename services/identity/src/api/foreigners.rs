@@ -1,6 +1,7 @@
 //! `dancu.identity.v1.ForeignerService`: foreign nationals and accommodation declarations.
 
 use super::register_errors::check;
+use crate::app::PurposeGuard;
 use crate::app::{
     Accommodation as Declaration, EntryDocument, Foreigner, Foreigners, Page, ResourceKind,
 };
@@ -39,12 +40,13 @@ const STAYS: &str = "/dancu.identity.v1.ForeignerService/ListCurrentStays";
 /// Implements `dancu.identity.v1.ForeignerService`.
 pub struct ForeignerApi {
     foreigners: Arc<Foreigners>,
+    guard: Arc<PurposeGuard>,
 }
 
 impl ForeignerApi {
     /// The API over the foreigner register.
-    pub fn new(foreigners: Arc<Foreigners>) -> Self {
-        Self { foreigners }
+    pub fn new(foreigners: Arc<Foreigners>, guard: Arc<PurposeGuard>) -> Self {
+        Self { foreigners, guard }
     }
 
     /// Returns the validated value, or audits the rejection and returns its status.
@@ -71,6 +73,7 @@ impl ForeignerService for ForeignerApi {
         request: Request<pb::RegisterForeignerRequest>,
     ) -> Result<Response<pb::Foreigner>, Status> {
         let ctx = CallContext::from_request(&request, REGISTER)?;
+        self.guard.check(&ctx, "foreigner").await?;
         let validated = validate_foreigner(request.into_inner().foreigner);
         let foreigner = self.valid(&ctx, ResourceKind::Foreigner, validated).await?;
         let foreigner = self.foreigners.register(&ctx, foreigner).await?;
@@ -82,6 +85,7 @@ impl ForeignerService for ForeignerApi {
         request: Request<pb::GetForeignerRequest>,
     ) -> Result<Response<pb::Foreigner>, Status> {
         let ctx = CallContext::from_request(&request, GET)?;
+        self.guard.check(&ctx, "foreigner").await?;
         let mut violations = FieldViolations::new();
         let id = check::id("id", &request.get_ref().id, &mut violations);
         let validated = violations.check().map(|()| id.unwrap_or_default());
@@ -95,6 +99,7 @@ impl ForeignerService for ForeignerApi {
         request: Request<pb::ListForeignersRequest>,
     ) -> Result<Response<pb::ListForeignersResponse>, Status> {
         let ctx = CallContext::from_request(&request, LIST)?;
+        self.guard.check(&ctx, "foreigner").await?;
         let r = request.get_ref();
         let mut violations = FieldViolations::new();
         let nationality = (!r.nationality.trim().is_empty())
@@ -132,6 +137,7 @@ impl ForeignerService for ForeignerApi {
         request: Request<pb::DeclareAccommodationRequest>,
     ) -> Result<Response<pb::AccommodationDeclaration>, Status> {
         let ctx = CallContext::from_request(&request, DECLARE)?;
+        self.guard.check(&ctx, "foreigner").await?;
         let validated = validate_declaration(request.into_inner().declaration);
         let declaration = self
             .valid(&ctx, ResourceKind::Declaration, validated)
@@ -145,6 +151,7 @@ impl ForeignerService for ForeignerApi {
         request: Request<pb::CheckOutAccommodationRequest>,
     ) -> Result<Response<pb::AccommodationDeclaration>, Status> {
         let ctx = CallContext::from_request(&request, CHECK_OUT)?;
+        self.guard.check(&ctx, "foreigner").await?;
         let r = request.get_ref();
         let mut violations = FieldViolations::new();
         let id = check::id("declaration_id", &r.declaration_id, &mut violations);
@@ -168,6 +175,7 @@ impl ForeignerService for ForeignerApi {
         request: Request<pb::ListCurrentStaysRequest>,
     ) -> Result<Response<pb::ListCurrentStaysResponse>, Status> {
         let ctx = CallContext::from_request(&request, STAYS)?;
+        self.guard.check(&ctx, "foreigner").await?;
         let r = request.get_ref();
         let mut violations = FieldViolations::new();
         let commune = commune_code("commune_code", &r.commune_code, &mut violations);

@@ -1,5 +1,6 @@
 //! `dancu.identity.v1.HouseholdService`: households.
 
+use crate::app::PurposeGuard;
 use crate::app::{HouseholdView, Households};
 use dancu_domain::{HouseholdRelation, PersonalId};
 use dancu_kit::call::CallContext;
@@ -18,12 +19,13 @@ const MAX_ADDRESS_CHARS: usize = 200;
 /// Implements `dancu.identity.v1.HouseholdService`.
 pub struct HouseholdApi {
     households: Arc<Households>,
+    guard: Arc<PurposeGuard>,
 }
 
 impl HouseholdApi {
     /// The API over households.
-    pub fn new(households: Arc<Households>) -> Self {
-        Self { households }
+    pub fn new(households: Arc<Households>, guard: Arc<PurposeGuard>) -> Self {
+        Self { households, guard }
     }
 
     async fn reject(&self, ctx: &CallContext, status: Status) -> Status {
@@ -96,6 +98,7 @@ impl HouseholdService for HouseholdApi {
             &request,
             "/dancu.identity.v1.HouseholdService/CreateHousehold",
         )?;
+        self.guard.check(&ctx, "household").await?;
         let request = request.into_inner();
         let mut v = FieldViolations::new();
         let commune = request.commune_code.trim().to_owned();
@@ -172,6 +175,7 @@ impl HouseholdService for HouseholdApi {
             &request,
             "/dancu.identity.v1.HouseholdService/GetHousehold",
         )?;
+        self.guard.check(&ctx, "household").await?;
         let Some(id) = household_id(&request.get_ref().household_id) else {
             return Err(self
                 .reject(
@@ -190,6 +194,7 @@ impl HouseholdService for HouseholdApi {
     ) -> Result<Response<pb::Household>, Status> {
         let ctx =
             CallContext::from_request(&request, "/dancu.identity.v1.HouseholdService/MoveMember")?;
+        self.guard.check(&ctx, "household").await?;
         let request = request.into_inner();
         let mut v = FieldViolations::new();
         let personal_id = PersonalId::parse(request.personal_id.trim())

@@ -2,6 +2,7 @@
 
 use super::citizen_input::partial_date;
 use super::{next_token, numeric_paging};
+use crate::app::PurposeGuard;
 use crate::app::{Declaration, Residences, today};
 use crate::store::ResidenceEventRow;
 use chrono::NaiveDate;
@@ -21,12 +22,13 @@ const MAX_TEXT_CHARS: usize = 200;
 /// Implements `dancu.identity.v1.ResidenceService`.
 pub struct ResidenceApi {
     residences: Arc<Residences>,
+    guard: Arc<PurposeGuard>,
 }
 
 impl ResidenceApi {
     /// The API over residence registration.
-    pub fn new(residences: Arc<Residences>) -> Self {
-        Self { residences }
+    pub fn new(residences: Arc<Residences>, guard: Arc<PurposeGuard>) -> Self {
+        Self { residences, guard }
     }
 
     async fn reject(&self, ctx: &CallContext, subject: Option<&str>, status: Status) -> Status {
@@ -56,6 +58,7 @@ impl ResidenceService for ResidenceApi {
             &request,
             "/dancu.identity.v1.ResidenceService/DeclareResidence",
         )?;
+        self.guard.check(&ctx, "residence").await?;
         let request = request.into_inner();
         let mut violations = FieldViolations::new();
         let declaration = validate(&request, &mut violations);
@@ -78,6 +81,7 @@ impl ResidenceService for ResidenceApi {
             &request,
             "/dancu.identity.v1.ResidenceService/GetResidence",
         )?;
+        self.guard.check(&ctx, "residence").await?;
         let personal_id = self
             .personal_id(&ctx, &request.get_ref().personal_id)
             .await?;
@@ -106,6 +110,7 @@ impl ResidenceService for ResidenceApi {
             &request,
             "/dancu.identity.v1.ResidenceService/ListResidenceEvents",
         )?;
+        self.guard.check(&ctx, "residence").await?;
         let request = request.into_inner();
         let personal_id = self.personal_id(&ctx, &request.personal_id).await?;
         let mut violations = FieldViolations::new();

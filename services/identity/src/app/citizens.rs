@@ -2,14 +2,17 @@
 //! resident lists — each audited, each write committed with its history, its change-feed
 //! entry and its audit event in one transaction.
 
+use super::CitizenAccess;
 use super::IdentityError;
 use super::citizen_record::{Citizen, LifeStatus, day_text, from_row, to_row, today};
 use super::journal::Journal;
 use crate::store::{
     ChangeRow, CitizenHistoryRow, CitizenRow, CitizenSearch, CommuneResidents, InsertError,
 };
+use dancu_audit_client::event::Authorization;
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
+use dancu_policy::Decision;
 use std::sync::Arc;
 use tonic::Code;
 
@@ -48,12 +51,13 @@ pub struct HistoryEntry {
 /// The citizen register.
 pub struct Citizens {
     journal: Arc<Journal>,
+    access: Arc<CitizenAccess>,
 }
 
 impl Citizens {
-    /// The register over `journal`'s store.
-    pub fn new(journal: Arc<Journal>) -> Self {
-        Self { journal }
+    /// The register over `journal`'s store, showing people as `access` decides.
+    pub fn new(journal: Arc<Journal>, access: Arc<CitizenAccess>) -> Self {
+        Self { journal, access }
     }
 
     /// Records the rejection of a call that ended before reaching the register.
@@ -151,17 +155,15 @@ impl Citizens {
         &self,
         ctx: &CallContext,
         personal_id: &PersonalId,
-    ) -> Result<Citizen, IdentityError> {
-        let row = self.journal.store().citizen(personal_id.as_str()).await?;
-        let outcome = if row.is_some() {
-            Code::Ok
-        } else {
-            Code::NotFound
+    ) -> Result<(Citizen, Decision), IdentityError> {
+        let Some(row) = self.journal.store().citizen(personal_id.as_str()).await? else {
+            self.journal
+                .record(ctx, RESOURCE, &[personal_id.as_str()], None, Code::NotFound)
+                .await?;
+            return Err(IdentityError::NotFound);
         };
-        self.journal
-            .record(ctx, RESOURCE, &[personal_id.as_str()], None, outcome)
-            .await?;
-        from_row(row.ok_or(IdentityError::NotFound)?, &day_text(today()))
+        let mut shown = self.read_many(ctx, vec![row], &day_text(today())).await?;
+        shown.pop().ok_or(IdentityError::NotFound)
     }
 
     /// Changes the named fields of a citizen if the caller's version is current.
@@ -287,7 +289,7 @@ impl Citizens {
             .store()
             .search_citizens(search, &today, after, limit)
             .await?;
-        self.read_many(ctx, rows, &today).await
+        Ok(shown_only(self.read_many(ctx, rows, &today).await?))
     }
 
     /// Current residents of `commune` after personal ID `after`; every person returned is
@@ -305,7 +307,7 @@ impl Citizens {
             .store()
             .residents(commune, &today, after, limit)
             .await?;
-        self.read_many(ctx, rows, &today).await
+        Ok(shown_only(self.read_many(ctx, rows, &today).await?))
     }
 
     /// Resident counts per commune (no personal data; audited without a subject).
@@ -325,23 +327,53 @@ impl Citizens {
         Ok(counts)
     }
 
+    /// The people of `rows` as the caller may see them, each with its decision; every one
+    /// is audited with that decision before the answer leaves (an empty result as one
+    /// event without a subject; a refusal as a denial, naming nobody).
     async fn read_many(
         &self,
         ctx: &CallContext,
         rows: Vec<CitizenRow>,
         today: &str,
-    ) -> Result<Vec<Citizen>, IdentityError> {
-        let subjects: Vec<String> = rows.iter().map(|r| r.personal_id.clone()).collect();
-        let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
-        let citizens = rows
-            .into_iter()
-            .map(|r| from_row(r, today))
-            .collect::<Result<Vec<_>, _>>()?;
-        // An empty result is audited too, as one event without a subject.
+    ) -> Result<Vec<(Citizen, Decision)>, IdentityError> {
+        let mut shown = Vec::with_capacity(rows.len());
+        for row in rows {
+            let subject = row.personal_id.clone();
+            match self.access.view(ctx, from_row(row, today)?).await {
+                Ok(view) => shown.push(view),
+                Err(error) => {
+                    return Err(self
+                        .journal
+                        .fail(None, ctx, RESOURCE, &[&subject], error)
+                        .await);
+                }
+            }
+        }
+        let decided: Vec<(&str, Authorization)> = shown
+            .iter()
+            .map(|(citizen, decision)| (citizen.personal_id.as_str(), authorization(ctx, decision)))
+            .collect();
         self.journal
-            .record(ctx, RESOURCE, &subjects, None, Code::Ok)
+            .record_decided(ctx, RESOURCE, &decided, Code::Ok)
             .await?;
-        Ok(citizens)
+        Ok(shown)
+    }
+}
+
+fn shown_only(views: Vec<(Citizen, Decision)>) -> Vec<Citizen> {
+    views.into_iter().map(|(citizen, _)| citizen).collect()
+}
+
+/// What the audit event of a decided read records: allow/deny, the deciding policies, and
+/// the break-glass justification when break-glass was used.
+fn authorization(ctx: &CallContext, decision: &Decision) -> Authorization {
+    Authorization {
+        decision: Some(decision.allowed),
+        policy_ids: decision.policy_ids.clone(),
+        break_glass: decision
+            .break_glass
+            .then(|| ctx.break_glass_justification.clone())
+            .flatten(),
     }
 }
 

@@ -3,8 +3,9 @@
 
 use super::IdentityError;
 use crate::store::IdentityStore;
+use dancu_audit_client::event::Authorization;
 use dancu_audit_client::event::Touched;
-use dancu_audit_client::{AuditOutbox, new_event};
+use dancu_audit_client::{AuditOutbox, new_event, new_event_with};
 use dancu_kit::call::CallContext;
 use dancu_proto::audit::v1::AuditEvent;
 use sea_orm::DatabaseTransaction;
@@ -100,6 +101,40 @@ impl Journal {
         self.commit(txn, events, false).await
     }
 
+    /// Durably records the audit events of a read whose every subject was decided by the
+    /// policies: one event per subject, carrying its decision and deciding policies.
+    pub async fn record_decided(
+        &self,
+        ctx: &CallContext,
+        resource_type: &str,
+        decided: &[(&str, Authorization)],
+        outcome: Code,
+    ) -> Result<(), IdentityError> {
+        if decided.is_empty() {
+            return self.record(ctx, resource_type, &[], None, outcome).await;
+        }
+        let mut events: Vec<AuditEvent> = decided
+            .iter()
+            .map(|(subject, authorization)| {
+                let touched = Touched {
+                    resource_type,
+                    subject: Some(subject),
+                    resource_id: None,
+                };
+                new_event_with(SERVICE, ctx, touched, outcome, authorization)
+            })
+            .collect();
+        if events.len() == 1 {
+            self.outbox.record(events.remove(0)).await?;
+            return Ok(());
+        }
+        let txn = self.store.begin().await?;
+        for event in &events {
+            self.outbox.stage(&txn, event).await?;
+        }
+        self.commit(txn, events, false).await
+    }
+
     /// Records the rejection of a call about `subject` (if it named a valid one) that ended
     /// before reaching the register, e.g. for invalid input.
     pub async fn reject(
@@ -138,6 +173,7 @@ impl Journal {
     }
 }
 
+/// The events of a call; a refusal (`PERMISSION_DENIED`) carries a deny decision.
 fn events(
     ctx: &CallContext,
     resource_type: &str,
@@ -150,12 +186,20 @@ fn events(
         subject,
         resource_id,
     };
+    let event = |subject| {
+        if outcome == Code::PermissionDenied {
+            let denied = Authorization {
+                decision: Some(false),
+                ..Authorization::default()
+            };
+            new_event_with(SERVICE, ctx, touched(subject), outcome, &denied)
+        } else {
+            new_event(SERVICE, ctx, touched(subject), outcome)
+        }
+    };
     if subjects.is_empty() {
-        vec![new_event(SERVICE, ctx, touched(None), outcome)]
+        vec![event(None)]
     } else {
-        subjects
-            .iter()
-            .map(|s| new_event(SERVICE, ctx, touched(Some(s)), outcome))
-            .collect()
+        subjects.iter().map(|s| event(Some(s))).collect()
     }
 }

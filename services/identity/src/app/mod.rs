@@ -11,6 +11,7 @@ mod citizens;
 mod error;
 mod feed;
 mod foreigners;
+mod guard;
 mod households;
 mod journal;
 mod officers;
@@ -30,6 +31,7 @@ pub use feed::ChangeFeed;
 pub use foreigners::{
     Declaration as Accommodation, EntryDocument, Foreigner, Foreigners, Page, ResourceKind,
 };
+pub use guard::PurposeGuard;
 pub use households::{HouseholdView, Households, NewMember};
 pub use journal::Journal;
 pub use officers::{Administration, NewOfficer, NewUnit, actor, admin_context};
