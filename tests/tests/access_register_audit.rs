@@ -152,3 +152,61 @@ async fn reads_are_audited_with_their_decision_and_refusals_as_denials() {
     assert_eq!(denials, 4);
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn residence_is_shown_only_inside_the_jurisdiction() {
+    let cluster = Cluster::start().await;
+    let (admin, _) = cluster.admin_login().await;
+    cluster
+        .register(
+            &admin,
+            person(AN, "Nguyễn Văn An", Sex::Male, date(1990, 5, 17)),
+        )
+        .await
+        .unwrap();
+    cluster.settle(&admin, AN, "79001").await.unwrap();
+    let residence = |token: &str| {
+        let cluster = &cluster;
+        let token = token.to_owned();
+        async move {
+            cluster
+                .residence()
+                .get_residence(request(
+                    GetResidenceRequest {
+                        personal_id: AN.to_owned(),
+                    },
+                    &token,
+                    Some("residence_management"),
+                    None,
+                ))
+                .await
+        }
+    };
+    let saigon = cluster
+        .officer(
+            &admin,
+            "ho.khau.sg",
+            "CAX-79001",
+            &["residence_registrar"],
+            None,
+        )
+        .await;
+    let here = residence(saigon.token())
+        .await
+        .expect("own commune")
+        .into_inner();
+    assert_eq!(here.current_commune_code, "79001");
+    let hanoi = cluster
+        .officer(
+            &admin,
+            "ho.khau.hn",
+            "CAX-01001",
+            &["residence_registrar"],
+            None,
+        )
+        .await;
+    let elsewhere = residence(hanoi.token()).await.expect_err("another commune");
+    assert_eq!(elsewhere.code(), Code::PermissionDenied);
+    assert!(!elsewhere.message().contains("79001"));
+    cluster.shutdown().await;
+}

@@ -128,7 +128,7 @@ pub async fn run(
     let access = Arc::new(CitizenAccess::new(store_for_access, units, policy));
     let guard = Arc::new(PurposeGuard::new(access.clone(), journal.clone()));
     let citizens = Arc::new(Citizens::new(journal.clone(), access.clone()));
-    let residences = Arc::new(Residences::new(journal.clone(), areas));
+    let residences = Arc::new(Residences::new(journal.clone(), areas, access.clone()));
     let households = Arc::new(Households::new(journal.clone(), areas));
     let feed = Arc::new(ChangeFeed::new(journal));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));

@@ -366,7 +366,7 @@ fn shown_only(views: Vec<(Citizen, Decision)>) -> Vec<Citizen> {
 
 /// What the audit event of a decided read records: allow/deny, the deciding policies, and
 /// the break-glass justification when break-glass was used.
-fn authorization(ctx: &CallContext, decision: &Decision) -> Authorization {
+pub(super) fn authorization(ctx: &CallContext, decision: &Decision) -> Authorization {
     Authorization {
         decision: Some(decision.allowed),
         policy_ids: decision.policy_ids.clone(),

@@ -1,15 +1,17 @@
 //! Residence and movement: immutable residence events, the current residence derived from
 //! them (kept on the citizen row in the same transaction), and the person's history.
 
+use super::CitizenAccess;
 use super::IdentityError;
-use super::citizen_record::{day_text, province_of, today};
-use super::citizens::change_row;
+use super::citizen_record::{day_text, from_row, province_of, today};
+use super::citizens::{authorization, change_row};
 use super::journal::Journal;
 use crate::store::{ResidenceEventRow, ResidenceUpdate};
 use chrono::NaiveDate;
 use dancu_domain::residence::{absence_mandatory, check_period, covers};
 use dancu_domain::{AreaTable, PersonalId, ResidenceKind, Supervision};
 use dancu_kit::call::CallContext;
+use dancu_policy::View;
 use std::sync::Arc;
 use tonic::Code;
 
@@ -58,12 +60,22 @@ pub struct ResidenceNow {
 pub struct Residences {
     journal: Arc<Journal>,
     areas: &'static AreaTable,
+    access: Arc<CitizenAccess>,
 }
 
 impl Residences {
-    /// Residence registration over `journal`'s store, with communes from `areas`.
-    pub fn new(journal: Arc<Journal>, areas: &'static AreaTable) -> Self {
-        Self { journal, areas }
+    /// Residence registration over `journal`'s store, with communes from `areas`; where a
+    /// person lives is shown as `access` decides.
+    pub fn new(
+        journal: Arc<Journal>,
+        areas: &'static AreaTable,
+        access: Arc<CitizenAccess>,
+    ) -> Self {
+        Self {
+            journal,
+            areas,
+            access,
+        }
     }
 
     /// Records the rejection of a call that ended before reaching the register.
@@ -220,15 +232,35 @@ impl Residences {
         limit: u64,
     ) -> Result<Vec<ResidenceEventRow>, IdentityError> {
         let store = self.journal.store();
-        if store.citizen(subject).await?.is_none() {
-            return Err(self
-                .journal
-                .fail(None, ctx, RESOURCE, &[subject], IdentityError::NotFound)
-                .await);
+        let subjects = [subject];
+        let fail = |error| self.journal.fail(None, ctx, RESOURCE, &subjects, error);
+        let Some(row) = store.citizen(subject).await? else {
+            return Err(fail(IdentityError::NotFound).await);
+        };
+        // Where a person lives belongs to the full view: inside the officer's jurisdiction,
+        // or with break-glass.
+        let decision = match self
+            .access
+            .view(ctx, from_row(row, &day_text(today()))?)
+            .await
+        {
+            Ok((_, decision)) => decision,
+            Err(error) => return Err(fail(error).await),
+        };
+        if !matches!(decision.view, View::Full) {
+            return Err(fail(IdentityError::PermissionDenied(
+                "residence is shown only inside your jurisdiction (or with break-glass)".to_owned(),
+            ))
+            .await);
         }
         let events = store.residence_events(subject, after_seq, limit).await?;
         self.journal
-            .record(ctx, RESOURCE, &[subject], None, Code::Ok)
+            .record_decided(
+                ctx,
+                RESOURCE,
+                &[(subject, authorization(ctx, &decision))],
+                Code::Ok,
+            )
             .await?;
         Ok(events)
     }
