@@ -208,5 +208,77 @@ async fn residence_is_shown_only_inside_the_jurisdiction() {
     let elsewhere = residence(hanoi.token()).await.expect_err("another commune");
     assert_eq!(elsewhere.code(), Code::PermissionDenied);
     assert!(!elsewhere.message().contains("79001"));
+
+    // The same holds for the person's card and household.
+    use dancu_proto::identity::v1::{
+        CreateHouseholdRequest, GetCardRequest, HouseholdMember, HouseholdRelation,
+        IssueCardRequest,
+    };
+    cluster
+        .cards()
+        .issue_card(request(
+            IssueCardRequest {
+                personal_id: AN.to_owned(),
+                ..Default::default()
+            },
+            &admin,
+            Some("residence_management"),
+            None,
+        ))
+        .await
+        .expect("issue card");
+    let household = cluster
+        .households()
+        .create_household(request(
+            CreateHouseholdRequest {
+                commune_code: "79001".to_owned(),
+                address: "Số 2 Lê Lợi".to_owned(),
+                members: vec![HouseholdMember {
+                    personal_id: AN.to_owned(),
+                    relation: HouseholdRelation::Head as i32,
+                    join_time: None,
+                }],
+            },
+            &admin,
+            Some("residence_management"),
+            None,
+        ))
+        .await
+        .expect("household")
+        .into_inner();
+    for (token, allowed) in [(saigon.token(), true), (hanoi.token(), false)] {
+        let card = cluster
+            .cards()
+            .get_card(request(
+                GetCardRequest {
+                    personal_id: AN.to_owned(),
+                },
+                token,
+                Some("residence_management"),
+                None,
+            ))
+            .await;
+        let members = cluster
+            .households()
+            .get_household(request(
+                GetHouseholdRequest {
+                    household_id: household.household_id.clone(),
+                },
+                token,
+                Some("residence_management"),
+                None,
+            ))
+            .await;
+        if allowed {
+            card.expect("own commune: card");
+            members.expect("own commune: household");
+        } else {
+            assert_eq!(card.expect_err("card").code(), Code::PermissionDenied);
+            assert_eq!(
+                members.expect_err("household").code(),
+                Code::PermissionDenied
+            );
+        }
+    }
     cluster.shutdown().await;
 }

@@ -108,8 +108,17 @@ pub async fn run(
         &config.audit_outbox,
     )?;
     let relay = outbox.spawn_relay();
+    let access = Arc::new(CitizenAccess::new(
+        store_for_access.clone(),
+        units.clone(),
+        policy.clone(),
+    ));
     let audited = app::Audited::new(outbox.clone());
-    let cards = Arc::new(app::Cards::new(store.clone(), audited.clone()));
+    let cards = Arc::new(app::Cards::new(
+        store.clone(),
+        audited.clone(),
+        access.clone(),
+    ));
     let foreigners = Arc::new(app::Foreigners::new(store.clone(), audited));
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let areas = dancu_domain::AreaTable::builtin();
@@ -119,17 +128,16 @@ pub async fn run(
         Arc::new(tokio::sync::Notify::new()),
     ));
     let admin = Arc::new(Administration::new(
-        store_for_access.clone(),
-        units.clone(),
+        store_for_access,
+        units,
         accounts.clone(),
-        policy.clone(),
+        policy,
         journal.clone(),
     ));
-    let access = Arc::new(CitizenAccess::new(store_for_access, units, policy));
     let guard = Arc::new(PurposeGuard::new(access.clone(), journal.clone()));
     let citizens = Arc::new(Citizens::new(journal.clone(), access.clone()));
     let residences = Arc::new(Residences::new(journal.clone(), areas, access.clone()));
-    let households = Arc::new(Households::new(journal.clone(), areas));
+    let households = Arc::new(Households::new(journal.clone(), areas, access.clone()));
     let feed = Arc::new(ChangeFeed::new(journal));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(LocalKeySource(issuer.clone()))));
     let routes = tonic::service::Routes::new(IdentityServiceServer::new(api::IdentityApi::new(

@@ -2,7 +2,7 @@
 //! committed with its event and its audit event in one transaction.
 
 use super::audited::Audited;
-use super::{IdentityError, RegisterError};
+use super::{CitizenAccess, IdentityError, RegisterError};
 use crate::store::{CardEventRow, CardRow, IdentityStore, InsertError};
 use chrono::{FixedOffset, NaiveDate};
 use dancu_audit_client::event::Touched;
@@ -12,6 +12,7 @@ use dancu_domain::card::{
     earliest_birth_date, transition,
 };
 use dancu_kit::call::CallContext;
+use std::sync::Arc;
 
 /// Resource type in audit events.
 const RESOURCE: &str = "identity_card";
@@ -77,12 +78,17 @@ pub struct CardChange {
 pub struct Cards {
     store: IdentityStore,
     audited: Audited,
+    access: Arc<CitizenAccess>,
 }
 
 impl Cards {
-    /// Cards over `store`, audited through `audited`.
-    pub fn new(store: IdentityStore, audited: Audited) -> Self {
-        Self { store, audited }
+    /// Cards over `store`, audited through `audited`, shown as `access` decides.
+    pub fn new(store: IdentityStore, audited: Audited, access: Arc<CitizenAccess>) -> Self {
+        Self {
+            store,
+            audited,
+            access,
+        }
     }
 
     /// Applies `change`; the card, its event and the audit event commit together.
@@ -202,6 +208,10 @@ impl Cards {
         personal_id: &PersonalId,
     ) -> Result<Card, IdentityError> {
         let subject = personal_id.as_str();
+        // A person's card belongs to their full view.
+        if let Err(error) = self.access.require_full_view(ctx, subject).await {
+            return self.audited.read(ctx, touched(subject), Err(error)).await;
+        }
         let result = match self.store.card(self.store.connection(), subject).await {
             Ok(Some(row)) => from_row(&row, vietnam_today()),
             Ok(None) => Err(RegisterError::NoCard.into()),
@@ -217,6 +227,10 @@ impl Cards {
         personal_id: &PersonalId,
     ) -> Result<Vec<CardEvent>, IdentityError> {
         let subject = personal_id.as_str();
+        // A person's card belongs to their full view.
+        if let Err(error) = self.access.require_full_view(ctx, subject).await {
+            return self.audited.read(ctx, touched(subject), Err(error)).await;
+        }
         let result = match self.store.card_events(subject).await {
             Ok(rows) if rows.is_empty() => Err(RegisterError::NoCard.into()),
             Ok(rows) => rows.iter().map(event_from_row).collect(),

@@ -143,6 +143,32 @@ impl CitizenAccess {
     }
 }
 
+impl CitizenAccess {
+    /// For data that belongs to a person's full view (their card, their household):
+    /// `Ok(Some(decision))` when the caller has the full view of `personal_id` (inside
+    /// their jurisdiction, or with break-glass), `Ok(None)` when no such person is
+    /// registered, `PermissionDenied` otherwise (naming nobody).
+    pub async fn require_full_view(
+        &self,
+        ctx: &CallContext,
+        personal_id: &str,
+    ) -> Result<Option<Decision>, IdentityError> {
+        let Some(row) = self.store.citizen(personal_id).await? else {
+            return Ok(None);
+        };
+        let today = super::citizen_record::day_text(super::citizen_record::today());
+        let (_, decision) = self
+            .view(ctx, super::citizen_record::from_row(row, &today)?)
+            .await?;
+        if decision.view != View::Full {
+            return Err(IdentityError::PermissionDenied(
+                "this is shown only inside your jurisdiction (or with break-glass)".to_owned(),
+            ));
+        }
+        Ok(Some(decision))
+    }
+}
+
 /// Leaves the masked sensitive fields out.
 fn mask(mut citizen: Citizen, decision: &Decision) -> Citizen {
     for field in &decision.masked {

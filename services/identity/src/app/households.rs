@@ -1,10 +1,10 @@
 //! Households: creation with a head and members, lookup, and moving a person between
 //! households — each a single transaction with its change-feed entries and audit events.
 
-use super::IdentityError;
 use super::citizen_record::province_of;
 use super::citizens::change_row;
 use super::journal::Journal;
+use super::{CitizenAccess, IdentityError};
 use crate::store::{HouseholdMemberRow, HouseholdRow, InsertError};
 use dancu_domain::{AreaTable, HouseholdRelation, PersonalId};
 use dancu_kit::call::CallContext;
@@ -31,12 +31,22 @@ pub type NewMember = (PersonalId, HouseholdRelation);
 pub struct Households {
     journal: Arc<Journal>,
     areas: &'static AreaTable,
+    access: Arc<CitizenAccess>,
 }
 
 impl Households {
-    /// Households over `journal`'s store, with communes from `areas`.
-    pub fn new(journal: Arc<Journal>, areas: &'static AreaTable) -> Self {
-        Self { journal, areas }
+    /// Households over `journal`'s store, with communes from `areas`; a household is shown
+    /// to those who have the full view of its head.
+    pub fn new(
+        journal: Arc<Journal>,
+        areas: &'static AreaTable,
+        access: Arc<CitizenAccess>,
+    ) -> Self {
+        Self {
+            journal,
+            areas,
+            access,
+        }
     }
 
     /// Records the rejection of a call that ended before reaching the register.
@@ -111,6 +121,15 @@ impl Households {
                 .await);
         };
         let members = store.household_members(store.connection(), id).await?;
+        // Who lives with whom belongs to the full view of the head.
+        let head = members
+            .iter()
+            .find(|m| m.relation == HouseholdRelation::Head.as_str());
+        if let Some(head) = head
+            && let Err(error) = self.access.require_full_view(ctx, &head.personal_id).await
+        {
+            return Err(self.journal.fail(None, ctx, RESOURCE, &[], error).await);
+        }
         let ids: Vec<&str> = members.iter().map(|m| m.personal_id.as_str()).collect();
         self.journal
             .record(ctx, RESOURCE, &ids, Some(id), Code::Ok)
