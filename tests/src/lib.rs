@@ -262,6 +262,7 @@ mod tests {
 }
 
 pub mod access;
+pub mod collector;
 pub mod population;
 pub mod register;
 

@@ -4,79 +4,20 @@
 //! tracer provider is process-global.)
 
 use dancu_e2e::Cluster;
+use dancu_e2e::collector::{Collector, find};
 use dancu_kit::config::{LogFormat, ServiceKind};
 use dancu_kit::telemetry::{self, SpanExport};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-
-/// The collector's trace service, keeping every span it receives.
-#[derive(Clone, Default)]
-struct Collector {
-    spans: Arc<Mutex<Vec<Span>>>,
-}
-
-#[tonic::async_trait]
-impl TraceService for Collector {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let mut spans = self.spans.lock().expect("lock");
-        for resource in request.into_inner().resource_spans {
-            for scope in resource.scope_spans {
-                spans.extend(scope.spans);
-            }
-        }
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-    }
-}
-
-fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|v| match &v.value {
-            Some(Value::StringValue(s)) => Some(s.as_str()),
-            _ => None,
-        })
-}
-
-fn find<'a>(spans: &'a [Span], name: &str, service: &str) -> Vec<&'a Span> {
-    spans
-        .iter()
-        .filter(|s| s.name == name && attribute(s, "dancu.service") == Some(service))
-        .collect()
-}
+use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_spans_link_to_the_audited_calls() {
-    let collector = Collector::default();
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind collector");
-    let address = listener.local_addr().expect("address");
-    let server = collector.clone();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(server))
-            .serve_with_incoming(TcpListenerStream::new(listener))
-            .await
-    });
+    let (collector, endpoint) = Collector::start().await;
     let telemetry = telemetry::init(
         "dancu-relay-links-test",
         LogFormat::Pretty,
         "warn",
-        SpanExport::Otlp(format!("http://{address}")),
+        SpanExport::Otlp(endpoint),
     )
     .expect("telemetry");
 
@@ -105,7 +46,7 @@ async fn relay_spans_link_to_the_audited_calls() {
         tokio::task::spawn_blocking(move || flushing.flush())
             .await
             .expect("flush");
-        let spans = collector.spans.lock().expect("lock").clone();
+        let spans = collector.spans();
         let calls = find(
             &spans,
             "dancu.identity.v1.IdentityService/GetCitizen",
