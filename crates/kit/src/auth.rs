@@ -206,9 +206,8 @@ impl KeySource for RemoteKeySource {
             .clone()
             .list_revocations(dancu_proto::identity::v1::ListRevocationsRequest {})
             .await
-            .map_err(|status| {
-                // Polled every second: the poller reports failures (at debug level).
-                let _ = status;
+            // Polled every second: the poller reports failures (at debug level).
+            .map_err(|_| {
                 Status::unavailable("revocations unavailable: identity service unreachable")
             })?
             .into_inner();

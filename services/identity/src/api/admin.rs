@@ -4,7 +4,7 @@ use crate::app::{Administration, NewOfficer, NewUnit, admin_context};
 use crate::store::{OfficerRow, UnitRow};
 use dancu_kit::auth::principal;
 use dancu_kit::convert::timestamp_from_us;
-use dancu_kit::error::FieldViolations;
+use dancu_kit::error::{FieldViolations, invalid_field};
 use dancu_policy::Role;
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::admin_service_server::AdminService;
@@ -53,12 +53,8 @@ fn check_unit_code(field: &str, code: &str, violations: &mut FieldViolations) {
 }
 
 fn check_role(field: &str, role: &str, violations: &mut FieldViolations) {
-    if role.parse::<Role>().is_err() {
-        violations.add(
-            field,
-            "unknown role; valid roles are: residence_registrar, investigator, \
-             reconnaissance_officer, analyst, auditor, unit_admin, system_admin, service",
-        );
+    if let Err(unknown) = role.parse::<Role>() {
+        violations.add(field, unknown.to_string());
     }
 }
 
@@ -115,9 +111,7 @@ impl AdminService for AdminApi {
         let client_address = client_address(&request);
         let mut violations = FieldViolations::new();
         let Some(unit) = request.into_inner().unit else {
-            violations.add("unit", "is required");
-            violations.check()?;
-            return Err(Status::invalid_argument("unit is required"));
+            return Err(invalid_field("unit", "is required"));
         };
         let (code, name, parent, area) = (
             unit.code.trim(),

@@ -2,13 +2,12 @@
 
 use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen, parse_etag};
 use super::{next_token, numeric_paging, paging};
-use crate::app::{
-    CitizenAccess, CitizenUpdate, Citizens, check_consistency, decision_metadata, today,
-};
+use crate::app::{CitizenAccess, CitizenUpdate, Citizens, check_consistency, today};
 use crate::store::CitizenSearch;
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
 use dancu_kit::error::{FieldViolations, invalid_field};
+use dancu_policy::{Decision, View};
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::identity_service_server::IdentityService;
 use std::sync::Arc;
@@ -431,4 +430,41 @@ fn provisional_id(input: &pb::Citizen, code: &str) -> Result<Option<PersonalId>,
 fn non_empty(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The response metadata describing a decision: `x-dancu-view` (`full` or `minimal`),
+/// `x-dancu-masked` (comma-separated masked fields of a full view), `x-dancu-policies`
+/// (ids of the deciding policies) and `x-dancu-flags` (`break_glass`, `self_or_family`).
+fn decision_metadata(decision: &Decision, metadata: &mut tonic::metadata::MetadataMap) {
+    let view = match decision.view {
+        View::Full => "full",
+        _ => "minimal",
+    };
+    metadata.insert(
+        "x-dancu-view",
+        tonic::metadata::MetadataValue::from_static(view),
+    );
+    let mut put = |key: &'static str, values: Vec<&str>| {
+        if let Ok(value) = values.join(",").parse() {
+            metadata.insert(key, value);
+        }
+    };
+    if decision.view == View::Full {
+        put(
+            "x-dancu-masked",
+            decision.masked.iter().map(|f| f.as_str()).collect(),
+        );
+    }
+    put(
+        "x-dancu-policies",
+        decision.policy_ids.iter().map(String::as_str).collect(),
+    );
+    let mut flags = Vec::new();
+    if decision.break_glass {
+        flags.push("break_glass");
+    }
+    if decision.self_or_family {
+        flags.push("self_or_family");
+    }
+    put("x-dancu-flags", flags);
 }

@@ -15,8 +15,6 @@ use std::sync::{Arc, LazyLock};
 
 /// Username of the bootstrap administrator.
 pub const BOOTSTRAP_ADMIN: &str = "admin";
-/// Unit of the bootstrap administrator: the Ministry of Public Security.
-pub const MINISTRY_UNIT: &str = "BCA";
 /// Service accounts the other dancu services log in with, using the shared service secret.
 pub const SERVICE_ACCOUNTS: [&str; 1] = ["svc-records"];
 
@@ -85,7 +83,7 @@ impl Accounts {
             .create(
                 BOOTSTRAP_ADMIN,
                 password,
-                MINISTRY_UNIT,
+                super::units::MINISTRY,
                 &[ROLE_SYSTEM_ADMIN],
             )
             .await

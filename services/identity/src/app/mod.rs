@@ -23,7 +23,7 @@ mod units;
 pub use accounts::{Accounts, BOOTSTRAP_ADMIN as BOOTSTRAP_ADMIN_USERNAME, LoginGrant};
 pub use audited::Audited;
 pub use cards::{Card, CardChange, CardEvent, Cards};
-pub use citizen_access::{CitizenAccess, decision_metadata};
+pub use citizen_access::CitizenAccess;
 pub use citizen_record::{Citizen, CurrentResidence, FamilyLinks, LifeStatus, today};
 pub use citizens::{CitizenUpdate, Citizens, HistoryEntry, check_consistency};
 pub use error::IdentityError;
