@@ -1,6 +1,6 @@
 //! `dancu.audit.v1.AuditAlertService`: listing and watching alerts.
 
-use super::{FieldViolations, encode_page_token, page, status};
+use super::{FieldViolations, next_token, page, status};
 use crate::app::AuditLog;
 use crate::app::alerts::AlertKind;
 use crate::store::StoredAlert;
@@ -77,12 +77,13 @@ impl AuditAlertService for AlertsApi {
                 None
             }
         };
-        let after = page(request.page_size, &request.page_token, &mut violations);
+        let (page_size, after) = page(
+            "alerts",
+            request.page_size,
+            &request.page_token,
+            &mut violations,
+        );
         violations.check()?;
-        let page_size = match request.page_size {
-            0 => 100,
-            n => n as u64,
-        };
         let (alerts, next) = self
             .log
             .alerts(kind, after.unwrap_or(0), page_size)
@@ -90,7 +91,7 @@ impl AuditAlertService for AlertsApi {
             .map_err(status)?;
         Ok(Response::new(ListAlertsResponse {
             alerts: alerts.into_iter().map(to_proto).collect(),
-            next_page_token: next.map(encode_page_token).unwrap_or_default(),
+            next_page_token: next_token("alerts", next),
         }))
     }
 

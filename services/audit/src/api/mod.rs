@@ -9,11 +9,11 @@ pub use log::LogApi;
 
 use crate::app::{AuditError, AuditLog, SubmittedEvent, split_policy_ids};
 use crate::store::{EventFilter, NewEvent, StoredEvent};
-use base64::Engine;
 use dancu_domain::PersonalId;
 use dancu_kit::auth::{ROLE_AUDITOR, ROLE_SERVICE, ROLE_SYSTEM_ADMIN, principal};
 use dancu_kit::convert::{timestamp_from_us, timestamp_to_us};
 use dancu_kit::error::{FieldViolations, invalid_field, storage};
+use dancu_kit::paging;
 use dancu_proto::audit::v1::audit_service_server::AuditService;
 use dancu_proto::audit::v1::{
     AppendEventsRequest, AppendEventsResponse, AuditEvent, Decision, GetSubjectAccessReportRequest,
@@ -28,7 +28,7 @@ pub const MAX_BATCH: usize = 1000;
 /// Page size when the request gives none.
 const DEFAULT_PAGE_SIZE: u64 = 100;
 /// Largest page size.
-const MAX_PAGE_SIZE: i32 = 1000;
+const MAX_PAGE_SIZE: u64 = 1000;
 
 /// Implements `dancu.audit.v1.AuditService`.
 pub struct AuditApi {
@@ -91,7 +91,12 @@ impl AuditService for AuditApi {
         {
             violations.add("purpose", "is not a known purpose code");
         }
-        let after_seq = page(request.page_size, &request.page_token, &mut violations);
+        let (page_size, after_seq) = page(
+            "events",
+            request.page_size,
+            &request.page_token,
+            &mut violations,
+        );
         violations.check()?;
         let filter = EventFilter {
             actor_id: non_empty(&request.actor_id).map(str::to_owned),
@@ -102,10 +107,6 @@ impl AuditService for AuditApi {
             to_us,
             after_seq,
         };
-        let page_size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n as u64,
-        };
         let (events, next) = self
             .log
             .list(filter, subject.as_ref(), page_size)
@@ -113,7 +114,7 @@ impl AuditService for AuditApi {
             .map_err(status)?;
         Ok(Response::new(ListEventsResponse {
             events: events.into_iter().map(to_proto).collect(),
-            next_page_token: next.map(encode_page_token).unwrap_or_default(),
+            next_page_token: next_token("events", next),
         }))
     }
 
@@ -134,12 +135,13 @@ impl AuditService for AuditApi {
                 None
             }
         };
-        let after_seq = page(request.page_size, &request.page_token, &mut violations);
+        let (page_size, after_seq) = page(
+            "subject_report",
+            request.page_size,
+            &request.page_token,
+            &mut violations,
+        );
         violations.check()?;
-        let page_size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n as u64,
-        };
         let filter = EventFilter {
             after_seq,
             ..EventFilter::default()
@@ -161,7 +163,7 @@ impl AuditService for AuditApi {
                     outcome: e.outcome,
                 })
                 .collect(),
-            next_page_token: next.map(encode_page_token).unwrap_or_default(),
+            next_page_token: next_token("subject_report", next),
         }))
     }
 }
@@ -179,28 +181,33 @@ pub(crate) fn status(error: AuditError) -> Status {
     }
 }
 
-/// Checks `page_size` and decodes `page_token` (a `seq` or alert-id cursor).
+/// Checks `page_size` and decodes `page_token` (a `seq` or alert-id cursor) of the list
+/// `kind`: the page size, and the cursor to continue after.
 pub(crate) fn page(
+    kind: &str,
     page_size: i32,
     page_token: &str,
     violations: &mut FieldViolations,
-) -> Option<i64> {
-    if !(0..=MAX_PAGE_SIZE).contains(&page_size) {
-        violations.add(
-            "page_size",
-            format!("must be between 0 and {MAX_PAGE_SIZE}"),
-        );
-    }
-    match non_empty(page_token) {
-        None => None,
-        Some(token) => match decode_page_token(token) {
-            Some(seq) => Some(seq),
-            None => {
-                violations.add("page_token", "is not a token this service issued");
-                None
-            }
-        },
-    }
+) -> (u64, Option<i64>) {
+    let size = paging::page_size(page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        .map_err(|e| violations.add("page_size", e))
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    let after = match paging::decode_token(kind, page_token.trim()).map(|t| t.map(|k| k.parse())) {
+        Ok(None) => None,
+        Ok(Some(Ok(cursor))) => Some(cursor),
+        _ => {
+            violations.add("page_token", "is not a token this list issued");
+            None
+        }
+    };
+    (size, after)
+}
+
+/// The next-page token of the list `kind`, continuing after `cursor`.
+pub(crate) fn next_token(kind: &str, cursor: Option<i64>) -> String {
+    cursor
+        .map(|c| paging::encode_token(kind, &c.to_string()))
+        .unwrap_or_default()
 }
 
 fn non_empty(s: &str) -> Option<&str> {
@@ -337,29 +344,30 @@ pub(crate) fn to_proto(e: StoredEvent) -> AuditEvent {
     }
 }
 
-const PAGE_TOKEN_PREFIX: &str = "seq:";
-
-pub(crate) fn encode_page_token(seq: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{PAGE_TOKEN_PREFIX}{seq}"))
-}
-
-fn decode_page_token(token: &str) -> Option<i64> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    text.strip_prefix(PAGE_TOKEN_PREFIX)?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn page_tokens_round_trip_and_reject_garbage() {
-        assert_eq!(decode_page_token(&encode_page_token(42)), Some(42));
-        assert_eq!(decode_page_token("not-a-token"), None);
-        assert_eq!(decode_page_token(""), None);
+        let mut violations = FieldViolations::new();
+        let token = next_token("events", Some(42));
+        assert_eq!(
+            page("events", 0, &token, &mut violations),
+            (DEFAULT_PAGE_SIZE, Some(42))
+        );
+        assert!(violations.is_empty());
+        assert_eq!(page("events", 0, "", &mut violations).1, None);
+        assert!(violations.is_empty());
+        assert_eq!(page("events", 0, "not-a-token", &mut violations).1, None);
+        assert!(!violations.is_empty());
+        let mut violations = FieldViolations::new();
+        assert_eq!(
+            page("alerts", 0, &token, &mut violations).1,
+            None,
+            "bound to its list"
+        );
+        assert!(!violations.is_empty());
     }
 
     #[test]
