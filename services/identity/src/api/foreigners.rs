@@ -17,11 +17,15 @@ use dancu_kit::convert::{
     timestamp_to_us,
 };
 use dancu_kit::error::FieldViolations;
+use dancu_kit::paging::encode_token;
 use dancu_proto::common::v1 as common;
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::foreigner_service_server::ForeignerService;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
+
+/// Default page size of the foreigner lists.
+const DEFAULT_PAGE_SIZE: u64 = 50;
 
 /// Longest host or establishment name.
 const MAX_HOST_CHARS: usize = 200;
@@ -116,8 +120,13 @@ impl ForeignerService for ForeignerApi {
                     .ok()
             })
             .flatten();
-        let page_size = check::page_size(r.page_size, &mut violations);
-        let after_id = check::page_token(&r.page_token, &mut violations);
+        let (page_size, after_id) = super::paging(
+            "foreigners",
+            r.page_size,
+            DEFAULT_PAGE_SIZE,
+            &r.page_token,
+            &mut violations,
+        );
         let validated = violations.check().map(|()| ForeignerFilter {
             nationality,
             passport_number,
@@ -128,7 +137,9 @@ impl ForeignerService for ForeignerApi {
         let Page { items, next_after } = page;
         Ok(Response::new(pb::ListForeignersResponse {
             foreigners: items.into_iter().map(foreigner_to_proto).collect(),
-            next_page_token: next_after.unwrap_or_default(),
+            next_page_token: next_after
+                .map(|id| encode_token("foreigners", &id))
+                .unwrap_or_default(),
         }))
     }
 
@@ -179,8 +190,13 @@ impl ForeignerService for ForeignerApi {
         let r = request.get_ref();
         let mut violations = FieldViolations::new();
         let commune = commune_code("commune_code", &r.commune_code, &mut violations);
-        let page_size = check::page_size(r.page_size, &mut violations);
-        let after_id = check::page_token(&r.page_token, &mut violations);
+        let (page_size, after_id) = super::paging(
+            "stays",
+            r.page_size,
+            DEFAULT_PAGE_SIZE,
+            &r.page_token,
+            &mut violations,
+        );
         let validated = violations.check().map(|()| commune.unwrap_or_default());
         let commune = self.valid(&ctx, ResourceKind::Stays, validated).await?;
         let page = self
@@ -196,7 +212,10 @@ impl ForeignerService for ForeignerApi {
                     declaration: Some(declaration_to_proto(declaration)),
                 })
                 .collect(),
-            next_page_token: page.next_after.unwrap_or_default(),
+            next_page_token: page
+                .next_after
+                .map(|id| encode_token("stays", &id))
+                .unwrap_or_default(),
         }))
     }
 }

@@ -18,38 +18,6 @@ impl From<RegisterError> for Status {
 pub(super) mod check {
     use dancu_kit::error::FieldViolations;
 
-    /// Default page size of listings.
-    pub const DEFAULT_PAGE_SIZE: u64 = 50;
-    /// Largest page size; larger requests are served this many.
-    pub const MAX_PAGE_SIZE: u64 = 500;
-
-    /// A page size: 0 means the default, above the maximum means the maximum, negative
-    /// is a violation.
-    pub fn page_size(value: i32, violations: &mut FieldViolations) -> u64 {
-        match value {
-            0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => {
-                violations.add("page_size", "must not be negative");
-                DEFAULT_PAGE_SIZE
-            }
-            n => (n as u64).min(MAX_PAGE_SIZE),
-        }
-    }
-
-    /// A page token: empty, or the id a previous page ended with.
-    pub fn page_token(token: &str, violations: &mut FieldViolations) -> Option<String> {
-        if token.is_empty() {
-            return None;
-        }
-        match uuid::Uuid::parse_str(token) {
-            Ok(id) => Some(id.to_string()),
-            Err(_) => {
-                violations.add("page_token", "is not a token returned by this method");
-                None
-            }
-        }
-    }
-
     /// A resource id (UUID) in canonical form.
     pub fn id(field: &str, value: &str, violations: &mut FieldViolations) -> Option<String> {
         if value.trim().is_empty() {
