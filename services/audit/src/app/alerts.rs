@@ -276,6 +276,8 @@ mod tests {
             ..read("a", "", t)
         };
         assert!(kinds(rules.observe(denied(t))).is_empty());
+        assert!(kinds(rules.observe(denied(t + 1_000_000))).is_empty());
+        // A third denial two minutes later would alert if the first two still counted.
         assert!(
             kinds(rules.observe(denied(t + 120_000_000))).is_empty(),
             "outside the window"

@@ -1,8 +1,10 @@
 //! Audit use cases: accept batches idempotently into the verifiable log, raise alerts,
 //! answer listings, proofs, checkpoints and data-subject reports. Subjects are stored only
-//! as a keyed hash (HMAC-SHA-256 with a key the audit service keeps in its own database),
-//! so the audit database alone does not reveal who was looked up while exact lookups by
-//! personal ID still work.
+//! as a keyed hash (HMAC-SHA-256), so the event tables do not list personal IDs while
+//! exact lookups by personal ID still work. The key is kept in the same database
+//! (`audit_settings`): a full copy of that database, key included, lets an attacker test
+//! candidate IDs (the ID space is small), so the hash protects against exposure of event
+//! rows and exports, not against theft of the whole database.
 
 pub mod alerts;
 mod log;

@@ -2,26 +2,20 @@
 //! committed with its event and its audit event in one transaction.
 
 use super::audited::Audited;
+use super::citizen_record::today;
 use super::{CitizenAccess, IdentityError, RegisterError};
 use crate::store::{CardEventRow, CardRow, IdentityStore, InsertError};
-use chrono::{FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use dancu_audit_client::event::Touched;
-use dancu_domain::PersonalId;
 use dancu_domain::card::{
-    CardAction, CardState, CardStatus, card_expiry, card_state, check_issue_age,
-    earliest_birth_date, transition,
+    CardAction, CardState, CardStatus, card_expiry, card_state, check_issue_age, transition,
 };
+use dancu_domain::{PartialDate, PersonalId};
 use dancu_kit::call::CallContext;
 use std::sync::Arc;
 
 /// Resource type in audit events.
 const RESOURCE: &str = "identity_card";
-
-/// Today's date in Vietnam (UTC+7, no daylight saving): cards are dated locally.
-pub fn vietnam_today() -> NaiveDate {
-    let offset = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
-    chrono::Utc::now().with_timezone(&offset).date_naive()
-}
 
 /// A card as of today.
 #[derive(Clone, Debug)]
@@ -99,7 +93,7 @@ impl Cards {
     ) -> Result<Card, IdentityError> {
         let subject = change.personal_id.as_str().to_owned();
         let touched = touched(&subject);
-        let today = vietnam_today();
+        let today = today();
         // Issue and renewal date the card from the holder's birth date.
         let birth = match change.action {
             CardAction::Issue | CardAction::Renew => match self.store.citizen(&subject).await? {
@@ -213,7 +207,7 @@ impl Cards {
             return self.audited.read(ctx, touched(subject), Err(error)).await;
         }
         let result = match self.store.card(self.store.connection(), subject).await {
-            Ok(Some(row)) => from_row(&row, vietnam_today()),
+            Ok(Some(row)) => from_row(&row, today()),
             Ok(None) => Err(RegisterError::NoCard.into()),
             Err(e) => Err(e.into()),
         };
@@ -267,21 +261,9 @@ fn touched(subject: &str) -> Touched<'_> {
 /// The earliest birth date consistent with a stored date of birth, which may be
 /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (older records know only part of it).
 fn birth_date(stored: &str) -> Result<NaiveDate, IdentityError> {
-    let corrupt = || IdentityError::Corrupt("birth_date");
-    let mut parts = stored.split('-');
-    let year = parts
-        .next()
-        .and_then(|y| y.parse::<i32>().ok())
-        .ok_or_else(corrupt)?;
-    let mut next = || -> Result<Option<u32>, IdentityError> {
-        parts
-            .next()
-            .map(|p| p.parse::<u32>().map_err(|_| corrupt()))
-            .transpose()
-    };
-    let month = next()?;
-    let day = next()?;
-    earliest_birth_date(year, month, day).map_err(|_| corrupt())
+    PartialDate::from_storage(stored)
+        .map(|date| date.earliest())
+        .ok_or(IdentityError::Corrupt("birth_date"))
 }
 
 fn parse_date(stored: &str, field: &'static str) -> Result<NaiveDate, IdentityError> {

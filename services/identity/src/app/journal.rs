@@ -87,18 +87,8 @@ impl Journal {
         resource_id: Option<&str>,
         outcome: Code,
     ) -> Result<(), IdentityError> {
-        let mut events = events(ctx, resource_type, subjects, resource_id, outcome);
-        if events.len() == 1 {
-            // One event: the outbox commits it together with concurrent reads' events
-            // (group commit) and ships it.
-            self.outbox.record(events.remove(0)).await?;
-            return Ok(());
-        }
-        let txn = self.store.begin().await?;
-        for event in &events {
-            self.outbox.stage(&txn, event).await?;
-        }
-        self.commit(txn, events, false).await
+        self.persist(events(ctx, resource_type, subjects, resource_id, outcome))
+            .await
     }
 
     /// Durably records the audit events of a read whose every subject was decided by the
@@ -113,7 +103,7 @@ impl Journal {
         if decided.is_empty() {
             return self.record(ctx, resource_type, &[], None, outcome).await;
         }
-        let mut events: Vec<AuditEvent> = decided
+        let events: Vec<AuditEvent> = decided
             .iter()
             .map(|(subject, authorization)| {
                 let touched = Touched {
@@ -124,6 +114,12 @@ impl Journal {
                 new_event_with(SERVICE, ctx, touched, outcome, authorization)
             })
             .collect();
+        self.persist(events).await
+    }
+
+    /// Commits the events of a read before its answer leaves: one event through the
+    /// outbox's group commit (shared with concurrent reads), several in one transaction.
+    async fn persist(&self, mut events: Vec<AuditEvent>) -> Result<(), IdentityError> {
         if events.len() == 1 {
             self.outbox.record(events.remove(0)).await?;
             return Ok(());
