@@ -29,9 +29,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
-                // Page cache per connection (SQLite's default is 2 MiB): the audit log's
-                // indexes outgrow that quickly, and every miss is a read from the OS.
-                // Pages are allocated only as they are used.
+                // Upper bound of the page cache per connection (SQLite's default is
+                // 2 MiB). Every service's indexes outgrow 2 MiB at national scale (the
+                // register's name and commune indexes on 1M citizens, the audit log's
+                // eight indexes); pages are allocated only as they are used, so a small
+                // database stays small. Worst case per service: this × the pool size.
                 .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         });
     }
