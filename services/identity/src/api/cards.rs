@@ -212,17 +212,11 @@ fn parse_etag(raw: &str, violations: &mut FieldViolations) -> Option<i64> {
     if raw.is_empty() {
         return None;
     }
-    match raw.trim_matches('"').parse::<i64>() {
-        Ok(version) if version >= 1 => Some(version),
-        _ => {
-            violations.add("etag", "is not an etag returned by this service");
-            None
-        }
+    let version = super::parse_etag(raw);
+    if version.is_none() {
+        violations.add("etag", "is not an etag returned by this service");
     }
-}
-
-fn etag(version: i64) -> String {
-    format!("\"{version}\"")
+    version
 }
 
 fn state_to_proto(state: CardState) -> pb::CardState {
@@ -241,7 +235,7 @@ fn card_to_proto(card: Card) -> pb::IdentityCard {
         issue_date: Some(date_to_proto(card.issue_date)),
         expire_date: card.expire_date.map(date_to_proto),
         update_time: Some(timestamp_from_us(card.updated_us)),
-        etag: etag(card.version),
+        etag: super::etag(card.version),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `dancu.identity.v1.IdentityService`: the population register.
 
-use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen, parse_etag};
+use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen};
+use super::parse_etag;
 use super::{next_token, numeric_paging, paging};
 use crate::app::{CitizenAccess, CitizenUpdate, Citizens, check_consistency, today};
 use crate::store::CitizenSearch;

@@ -489,7 +489,7 @@ fn foreigner_to_proto(f: Foreigner) -> pb::Foreigner {
             valid_until: f.document.valid_until.map(date_to_proto),
         }),
         create_time: Some(timestamp_from_us(f.created_us)),
-        etag: format!("\"{}\"", f.version),
+        etag: super::etag(f.version),
     }
 }
 

@@ -112,3 +112,30 @@ fn next_token(kind: &str, returned: usize, size: u64, last_key: Option<String>) 
         _ => String::new(),
     }
 }
+
+/// The etag of a record at `version`: `"N"`.
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses an etag as returned by [`etag`] (`"N"`, quotes optional).
+fn parse_etag(etag: &str) -> Option<i64> {
+    etag.trim()
+        .trim_matches('"')
+        .parse()
+        .ok()
+        .filter(|v| *v > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_etag;
+
+    #[test]
+    fn etags() {
+        assert_eq!(parse_etag("\"3\""), Some(3));
+        assert_eq!(parse_etag("3"), Some(3));
+        assert_eq!(parse_etag("W/\"3\""), None);
+        assert_eq!(parse_etag("0"), None);
+    }
+}
