@@ -3,7 +3,7 @@
 //! entries, the RFC 9162 algorithms and the log's verifier key — nothing the audit service
 //! computed is trusted.
 
-use super::Credentials;
+use crate::client::{Global, Service};
 use anyhow::{Context, bail};
 use dancu_proto::audit::v1::audit_log_service_client::AuditLogServiceClient;
 use dancu_proto::audit::v1::{
@@ -20,9 +20,6 @@ const PAGE: u64 = 1000;
 /// Settings of `dancu audit verify`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Audit service endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:50053")]
-    pub endpoint: String,
     /// File holding the checkpoint (a C2SP signed note) saved by the previous run; the log
     /// must be consistent with it. Written with the new checkpoint on success. Its verifier
     /// key is pinned on first use in `<file>.vkey`.
@@ -32,18 +29,12 @@ pub struct VerifyArgs {
     /// pinned next to the checkpoint file is used, else the one the service publishes.
     #[arg(long, env = "DANCU_AUDIT_VERIFIER_KEY")]
     pub verifier_key: Option<String>,
-    /// How to authenticate.
-    #[command(flatten)]
-    pub credentials: Credentials,
 }
 
 /// Runs the verification; an error names what failed (the first bad leaf, if any).
-pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
-    let token = args.credentials.token().await?;
-    let channel = tonic::transport::Endpoint::from_shared(args.endpoint.clone())?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach the audit service at {}", args.endpoint))?;
+pub async fn run(args: VerifyArgs, global: &Global) -> anyhow::Result<()> {
+    let token = global.credentials.token().await?;
+    let channel = global.stream_channel(Service::Audit)?;
     let mut client = AuditLogServiceClient::new(channel);
     let report = verify(&mut client, &token, &args).await?;
     println!("{report}");
@@ -72,7 +63,7 @@ async fn verify(
     let latest = client
         .get_checkpoint(authorized(GetCheckpointRequest {}, token)?)
         .await
-        .map_err(|s| anyhow::anyhow!("GetCheckpoint failed: {}", s.message()))?
+        .map_err(|s| crate::exit::CallError::new("GetCheckpoint", s))?
         .into_inner();
     let pinned = match (&args.verifier_key, &args.checkpoint_file) {
         (Some(key), _) => Some(key.trim().to_owned()),
