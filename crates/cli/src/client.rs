@@ -12,15 +12,17 @@ use tonic::transport::{Channel, Endpoint};
 
 /// Global flags of the operator commands.
 #[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Endpoint of the service the command talks to, overriding the per-service endpoint
     /// (e.g. `http://10.0.0.5:50051`).
-    #[arg(long, global = true, env = "DANCU_ENDPOINT")]
+    #[arg(long, global = true, env = "DANCU_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
     /// Records service endpoint.
     #[arg(
         long,
         global = true,
+        value_name = "URL",
         env = "DANCU_RECORDS_ENDPOINT",
         default_value = "http://127.0.0.1:50052"
     )]
@@ -29,21 +31,27 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        value_name = "URL",
         env = "DANCU_AUDIT_ENDPOINT",
         default_value = "http://127.0.0.1:50053"
     )]
     pub audit_endpoint: String,
     /// Purpose of the access, sent in `x-dancu-purpose` and recorded in the audit log
     /// (e.g. residence_management, investigation, identity_verification, audit_review).
-    #[arg(long, global = true, env = "DANCU_PURPOSE")]
+    #[arg(long, global = true, env = "DANCU_PURPOSE", value_name = "CODE")]
     pub purpose: Option<String>,
     /// Case reference, sent in `x-dancu-case` (required by investigation and
     /// judgment_enforcement).
-    #[arg(long = "case", global = true, env = "DANCU_CASE")]
+    #[arg(
+        long = "case",
+        global = true,
+        env = "DANCU_CASE",
+        value_name = "REFERENCE"
+    )]
     pub case_reference: Option<String>,
     /// Invoke break-glass with this written justification (sent in `x-dancu-break-glass`;
     /// needs --case). Every use raises an alert.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "JUSTIFICATION")]
     pub break_glass: Option<String>,
     /// Output format: human-readable tables, or JSON for scripts.
     #[arg(
@@ -51,13 +59,14 @@ pub struct Global {
         long = "output",
         short = 'o',
         global = true,
+        value_name = "FORMAT",
         value_enum,
         default_value_t = Format::Table,
         env = "DANCU_OUTPUT"
     )]
     pub output: Format,
     /// Seconds to wait for an answer (streams such as `watch` are not limited).
-    #[arg(long, global = true, default_value_t = 30)]
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
     /// How to authenticate.
     #[command(flatten)]

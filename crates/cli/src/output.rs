@@ -181,7 +181,8 @@ fn is_empty(value: &Value) -> bool {
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.values().all(is_empty),
         Value::Bool(b) => !b,
-        Value::Number(n) => n.as_f64() == Some(0.0),
+        // Numbers (versions, leaf indexes, counts) mean something even when zero.
+        Value::Number(_) => false,
     }
 }
 

@@ -30,6 +30,7 @@ pub struct Credentials {
     #[arg(
         long = "identity-endpoint",
         global = true,
+        value_name = "URL",
         env = "DANCU_IDENTITY_ENDPOINT",
         default_value = "http://127.0.0.1:50051"
     )]
