@@ -41,12 +41,12 @@ pub enum CitizenCommand {
     #[command(
         after_help = "Examples:\n  dancu citizen register --personal-id 001090000001 --full-name \"Nguyễn Văn An\" \\\n    --sex male --date-of-birth 1990-05-17 --purpose residence_management\n  dancu citizen register --birth-registration-code 001 --full-name \"Trần Thị Bình\" \\\n    --sex female --date-of-birth 1995 --purpose residence_management\n  dancu citizen register --from-json citizen.json --purpose residence_management"
     )]
-    Register(RegisterArgs),
+    Register(Box<RegisterArgs>),
     /// Change fields of a citizen; only the fields given are changed.
     #[command(
         after_help = "Example:\n  dancu citizen update 001090000001 --phone 0912345678 --reason \"citizen request 2026-11\" \\\n    --purpose residence_management"
     )]
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
     /// List the changes made to a citizen, oldest first.
     #[command(after_help = "Example:\n  dancu citizen history 001090000001 --purpose data_quality")]
     History {

@@ -100,7 +100,7 @@ pub struct RegisterArgs {
 pub enum StayCommand {
     /// Declare where a foreigner stays.
     #[command(
-        after_help = "Example:\n  dancu foreigner stay declare --foreigner 0195f3a2-… --host-name \"Khách sạn Sen\" \\\n    --commune 00004 --address \"3 Hàng Bài\" --arrival 2026-11-28T20:00:00+07:00 \\\n    --purpose residence_management"
+        after_help = "Example:\n  dancu foreigner stay declare --foreigner 0195f3a2-… --host-name \"Khách sạn Sen\" \\\n    --commune 01001 --address \"3 Hàng Bài\" --arrival 2026-11-28T20:00:00+07:00 \\\n    --planned-departure 2026-12-02T12:00:00+07:00 --purpose residence_management"
     )]
     Declare {
         /// Foreigner id.
@@ -120,7 +120,7 @@ pub enum StayCommand {
         arrival: prost_types::Timestamp,
         /// Planned departure time (RFC 3339).
         #[arg(long, value_parser = timestamp_arg)]
-        planned_departure: Option<prost_types::Timestamp>,
+        planned_departure: prost_types::Timestamp,
         /// The place is in a remote area (longer declaration deadline).
         #[arg(long)]
         remote_area: bool,
@@ -138,7 +138,7 @@ pub enum StayCommand {
     },
     /// List the foreigners staying in a commune now.
     #[command(
-        after_help = "Example:\n  dancu foreigner stay list --commune 00004 --purpose residence_management"
+        after_help = "Example:\n  dancu foreigner stay list --commune 01001 --purpose residence_management"
     )]
     List {
         /// Commune code (5 digits).
@@ -233,7 +233,7 @@ pub async fn run(command: ForeignerCommand, global: &Global) -> anyhow::Result<(
                         commune_code: commune,
                         address,
                         arrival_time: Some(arrival),
-                        planned_departure_time: planned_departure,
+                        planned_departure_time: Some(planned_departure),
                         remote_area,
                         ..AccommodationDeclaration::default()
                     }),

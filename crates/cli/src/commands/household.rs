@@ -17,7 +17,7 @@ const RELATION: (&str, &str) = ("dancu.identity.v1.HouseholdRelation", "HOUSEHOL
 pub enum HouseholdCommand {
     /// Create a household with its members (exactly one head).
     #[command(
-        after_help = "Example:\n  dancu household create --commune 00004 --address \"12 Phố Huế\" \\\n    --member 001090000001:head --member 001195000002:spouse --purpose residence_management"
+        after_help = "Example:\n  dancu household create --commune 01001 --address \"12 Phố Huế\" \\\n    --member 001090000001:head --member 001195000002:spouse --purpose residence_management"
     )]
     Create {
         /// Commune code (5 digits).

@@ -107,6 +107,13 @@ pub async fn run_logout(global: &Global) -> anyhow::Result<()> {
     }
     .await;
     std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
+    // A token identity no longer accepts (expired, already revoked) needs no revocation.
+    let revoked = revoked.or_else(|error| {
+        let refused = error
+            .downcast_ref::<crate::exit::CallError>()
+            .is_some_and(|e| e.status.code() == tonic::Code::Unauthenticated);
+        if refused { Ok(()) } else { Err(error) }
+    });
     match revoked {
         Ok(()) => {
             if global.output == Format::Table {

@@ -25,7 +25,7 @@ const EVENT_COLUMNS: &[Column] = &[
 pub enum ResidenceCommand {
     /// Declare a permanent or temporary residence, a stay, or an absence.
     #[command(
-        after_help = "Examples:\n  dancu residence declare 001090000001 --kind permanent --commune 00004 \\\n    --address \"12 Phố Huế\" --start 2020-01-15 --purpose residence_management\n  dancu residence declare 001090000001 --kind temporary --commune 26734 \\\n    --address \"5 Lê Lợi\" --start 2026-01-01 --end 2026-12-31 --purpose residence_management"
+        after_help = "Examples:\n  dancu residence declare 001090000001 --kind permanent --commune 01001 \\\n    --address \"12 Phố Huế\" --start 2020-01-15 --purpose residence_management\n  dancu residence declare 001090000001 --kind temporary --commune 01002 \\\n    --address \"5 Lê Lợi\" --start 2026-01-01 --end 2026-12-31 --purpose residence_management"
     )]
     Declare(DeclareArgs),
     /// Show where a person resides: permanent, temporary, absence and stays in force.

@@ -1,0 +1,451 @@
+//! Every operator command group of the `dancu` binary, end to end against an in-process
+//! cluster: residence, household, card (etag fetched by the CLI), foreigner and stays,
+//! subject records, alerts; and a saved session whose token is about to expire is refreshed
+//! and re-saved.
+
+use dancu_e2e::register::sample_foreigner;
+use dancu_e2e::{ADMIN_PASSWORD, Cluster};
+use dancu_kit::config::ServiceKind;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn dancu(
+    cluster: &Cluster,
+    dir: &Path,
+    args: &[&str],
+    token: Option<&str>,
+    stdin: &str,
+) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dancu"));
+    command
+        .args(args)
+        .env("DANCU_CONFIG_DIR", dir)
+        .env(
+            "DANCU_IDENTITY_ENDPOINT",
+            cluster.endpoint(ServiceKind::Identity),
+        )
+        .env(
+            "DANCU_RECORDS_ENDPOINT",
+            cluster.endpoint(ServiceKind::Records),
+        )
+        .env("DANCU_AUDIT_ENDPOINT", cluster.endpoint(ServiceKind::Audit))
+        .env("DANCU_PURPOSE", "residence_management")
+        .env("DANCU_OUTPUT", "json")
+        .env_remove("DANCU_TOKEN")
+        .env_remove("DANCU_PASSWORD")
+        .env_remove("DANCU_ENDPOINT")
+        .env_remove("DANCU_CASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(token) = token {
+        command.env("DANCU_TOKEN", token);
+    }
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("start dancu");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        let output = child.wait_with_output().expect("run dancu");
+        Run {
+            code: output.status.code().expect("exit code"),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    })
+    .await
+    .expect("join")
+}
+
+/// Runs a command that must succeed; returns its JSON answer.
+async fn ok(cluster: &Cluster, dir: &Path, token: &str, args: &[&str]) -> serde_json::Value {
+    let run = dancu(cluster, dir, args, Some(token), "").await;
+    assert_eq!(run.code, 0, "{args:?}: {} {}", run.stdout, run.stderr);
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", run.stdout))
+}
+
+fn date(d: Option<dancu_proto::common::v1::Date>) -> String {
+    let d = d.expect("date");
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+}
+
+const HEAD: &str = "001090000201";
+const SPOUSE: &str = "001192000202";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_group_works_end_to_end() {
+    let cluster = Cluster::start().await;
+    let (admin, _) = cluster.admin_login().await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = home.path();
+    let t = admin.as_str();
+
+    ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "citizen",
+            "register",
+            "--personal-id",
+            HEAD,
+            "--full-name",
+            "Lê Văn Hùng",
+            "--sex",
+            "male",
+            "--date-of-birth",
+            "1990-02-03",
+        ],
+    )
+    .await;
+    ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "citizen",
+            "register",
+            "--personal-id",
+            SPOUSE,
+            "--full-name",
+            "Phạm Thị Lan",
+            "--sex",
+            "female",
+            "--date-of-birth",
+            "1992",
+        ],
+    )
+    .await;
+
+    // Residence: declare, get, events.
+    let declared = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "residence",
+            "declare",
+            HEAD,
+            "--kind",
+            "permanent",
+            "--commune",
+            "01001",
+            "--address",
+            "Số 1 Phố Huế",
+            "--start",
+            "2020-01-15",
+        ],
+    )
+    .await;
+    assert_eq!(declared["kind"], "RESIDENCE_KIND_PERMANENT");
+    let residence = ok(&cluster, dir, t, &["residence", "get", HEAD]).await;
+    assert_eq!(residence["current_commune_code"], "01001");
+    let events = ok(&cluster, dir, t, &["residence", "events", HEAD]).await;
+    assert_eq!(events["events"].as_array().expect("events").len(), 1);
+
+    // Household: create with two members, get, move.
+    let household = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "household",
+            "create",
+            "--commune",
+            "01001",
+            "--address",
+            "Số 1 Phố Huế",
+            "--member",
+            &format!("{HEAD}:head"),
+        ],
+    )
+    .await;
+    let id = household["household_id"].as_str().expect("id").to_owned();
+    let moved = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "household",
+            "move",
+            SPOUSE,
+            "--to",
+            &id,
+            "--relation",
+            "spouse",
+        ],
+    )
+    .await;
+    assert_eq!(
+        moved["members"].as_array().expect("members").len(),
+        2,
+        "{moved}"
+    );
+    let fetched = ok(&cluster, dir, t, &["household", "get", &id]).await;
+    assert_eq!(fetched["members"], moved["members"]);
+    let bad_member = dancu(
+        &cluster,
+        dir,
+        &[
+            "household",
+            "create",
+            "--commune",
+            "01001",
+            "--address",
+            "x",
+            "--member",
+            HEAD,
+        ],
+        Some(t),
+        "",
+    )
+    .await;
+    assert_eq!(bad_member.code, 2, "{}", bad_member.stderr);
+
+    // Card: issue, report lost (the CLI fetches the etag), events.
+    let card = ok(&cluster, dir, t, &["card", "issue", HEAD]).await;
+    assert_eq!(card["state"], "CARD_STATE_ACTIVE");
+    let lost = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "card",
+            "report-lost",
+            HEAD,
+            "--reason",
+            "lost at the market",
+        ],
+    )
+    .await;
+    assert_eq!(lost["state"], "CARD_STATE_LOST");
+    let stale = dancu(
+        &cluster,
+        dir,
+        &[
+            "card",
+            "revoke",
+            HEAD,
+            "--reason",
+            "x",
+            "--etag",
+            card["etag"].as_str().expect("etag"),
+        ],
+        Some(t),
+        "",
+    )
+    .await;
+    assert_eq!(
+        stale.code, 7,
+        "a stale etag is a conflict: {}",
+        stale.stderr
+    );
+    let card_events = ok(&cluster, dir, t, &["card", "events", HEAD]).await;
+    let types: Vec<&str> = card_events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        types,
+        ["CARD_EVENT_TYPE_ISSUED", "CARD_EVENT_TYPE_REPORTED_LOST"]
+    );
+
+    // Foreigner: register, get, list, declare a stay, list stays, check out.
+    let sample = sample_foreigner("M1234567");
+    let document = sample.entry_document.clone().expect("document");
+    let foreigner = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "foreigner",
+            "register",
+            "--passport",
+            "M1234567",
+            "--nationality",
+            "KOR",
+            "--full-name",
+            "Kim Min-jun",
+            "--sex",
+            "male",
+            "--date-of-birth",
+            "1988-03-09",
+            "--document",
+            "visa",
+            "--document-number",
+            &document.number,
+            "--valid-from",
+            &date(document.valid_from),
+            "--valid-until",
+            &date(document.valid_until),
+        ],
+    )
+    .await;
+    let foreigner_id = foreigner["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        ok(&cluster, dir, t, &["foreigner", "get", &foreigner_id]).await["passport_number"],
+        "M1234567"
+    );
+    let listed = ok(
+        &cluster,
+        dir,
+        t,
+        &["foreigner", "list", "--nationality", "KOR"],
+    )
+    .await;
+    assert_eq!(listed["foreigners"][0]["id"], foreigner_id.as_str());
+    let arrival = dancu_e2e::register::time_from_now(-3600).to_string();
+    let departure = dancu_e2e::register::time_from_now(3 * 86400).to_string();
+    let stay = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "foreigner",
+            "stay",
+            "declare",
+            "--foreigner",
+            &foreigner_id,
+            "--host-name",
+            "Khách sạn Sen",
+            "--commune",
+            "01001",
+            "--address",
+            "3 Hàng Bài",
+            "--arrival",
+            &arrival,
+            "--planned-departure",
+            &departure,
+        ],
+    )
+    .await;
+    let stays = ok(
+        &cluster,
+        dir,
+        t,
+        &["foreigner", "stay", "list", "--commune", "01001"],
+    )
+    .await;
+    assert_eq!(stays["stays"][0]["declaration"]["id"], stay["id"]);
+    let out = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "foreigner",
+            "stay",
+            "check-out",
+            stay["id"].as_str().expect("id"),
+        ],
+    )
+    .await;
+    assert!(out["check_out_time"].is_string(), "{out}");
+
+    // Subject records (purpose and case from the flags), then alerts.
+    let record = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "subject",
+            "create",
+            HEAD,
+            "--classification",
+            "post-rehabilitation",
+            "--source-kind",
+            "judgment-enforcement",
+            "--reference",
+            "123/QD-THA",
+            "--issuing-unit",
+            "CAHN",
+            "--purpose",
+            "judgment_enforcement",
+            "--case",
+            "123/QD-THA",
+        ],
+    )
+    .await;
+    let record_id = record["id"].as_str().expect("id");
+    let fetched = ok(
+        &cluster,
+        dir,
+        t,
+        &[
+            "subject",
+            "get",
+            record_id,
+            "--purpose",
+            "judgment_enforcement",
+            "--case",
+            "123/QD-THA",
+        ],
+    )
+    .await;
+    assert_eq!(
+        fetched["classification"],
+        "CLASSIFICATION_POST_REHABILITATION"
+    );
+    let missing = dancu(
+        &cluster,
+        dir,
+        &[
+            "subject",
+            "get",
+            "01a225b3-f4d6-77db-8027-4b0aac58ef47",
+            "--purpose",
+            "judgment_enforcement",
+            "--case",
+            "123/QD-THA",
+        ],
+        Some(t),
+        "",
+    )
+    .await;
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+    let alerts = ok(&cluster, dir, t, &["alerts", "list"]).await;
+    assert!(alerts["alerts"].is_array(), "{alerts}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_about_to_expire_is_refreshed_and_saved_again() {
+    // Tokens live 20 seconds, less than the CLI's 30-second refresh margin.
+    let cluster = Cluster::start_with(|config| config.token_ttl_secs = 20).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = home.path();
+    let login = dancu(
+        &cluster,
+        dir,
+        &["login", "--password-stdin"],
+        None,
+        &format!("{ADMIN_PASSWORD}\n"),
+    )
+    .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let read = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("session.json")).expect("session"))
+            .expect("json")
+    };
+    let before = read();
+    let run = dancu(&cluster, dir, &["alerts", "list"], None, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = read();
+    assert_ne!(after["access_token"], before["access_token"], "refreshed");
+    assert_ne!(after["refresh_token"], before["refresh_token"], "rotated");
+    // The old refresh token is spent: the saved one is what works now.
+    let again = dancu(&cluster, dir, &["alerts", "list"], None, "").await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
