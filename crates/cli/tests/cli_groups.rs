@@ -449,3 +449,64 @@ async fn a_session_about_to_expire_is_refreshed_and_saved_again() {
     let again = dancu(&cluster, dir, &["alerts", "list"], None, "").await;
     assert_eq!(again.code, 0, "{}", again.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_watch_streams_alerts_as_json_lines() {
+    let cluster = Cluster::start_with(|config| {
+        // Working hours that never start: every personal-data access raises an alert.
+        config.audit_alerts.working_hours_start = 0;
+        config.audit_alerts.working_hours_end = 0;
+    })
+    .await;
+    let (admin, admin_id) = cluster.admin_login().await;
+    cluster
+        .register_sample(&admin, HEAD)
+        .await
+        .expect("register");
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = home.path();
+
+    let listed = ok(
+        &cluster,
+        dir,
+        &admin,
+        &["alerts", "list", "--kind", "outside-hours"],
+    )
+    .await;
+    let alerts = listed["alerts"].as_array().expect("alerts");
+    assert!(!alerts.is_empty(), "{listed}");
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["kind"] == "ALERT_KIND_OUTSIDE_HOURS")
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dancu"))
+        .args(["audit", "watch", "--after", "0", "-o", "json"])
+        .env("DANCU_CONFIG_DIR", dir)
+        .env("DANCU_AUDIT_ENDPOINT", cluster.endpoint(ServiceKind::Audit))
+        .env("DANCU_TOKEN", &admin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dancu audit watch");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+                .expect("read a line");
+            line
+        }),
+    )
+    .await
+    .expect("an alert within 20 s")
+    .expect("join");
+    child.kill().expect("stop the watch");
+    let _ = child.wait();
+    let alert: serde_json::Value =
+        serde_json::from_str(line.trim()).expect("one JSON object per line");
+    assert_eq!(alert["kind"], "ALERT_KIND_OUTSIDE_HOURS", "{line}");
+    assert_eq!(alert["actor_id"], admin_id.as_str());
+}
