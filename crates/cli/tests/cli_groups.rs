@@ -3,69 +3,30 @@
 //! subject records, alerts; and a saved session whose token is about to expire is refreshed
 //! and re-saved.
 
+mod common;
+
 use dancu_e2e::register::sample_foreigner;
 use dancu_e2e::{ADMIN_PASSWORD, Cluster};
 use dancu_kit::config::ServiceKind;
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// Runs `dancu` with purpose `residence_management`, JSON output and, if given, a token.
 async fn dancu(
     cluster: &Cluster,
     dir: &Path,
     args: &[&str],
     token: Option<&str>,
     stdin: &str,
-) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dancu"));
-    command
-        .args(args)
-        .env("DANCU_CONFIG_DIR", dir)
-        .env(
-            "DANCU_IDENTITY_ENDPOINT",
-            cluster.endpoint(ServiceKind::Identity),
-        )
-        .env(
-            "DANCU_RECORDS_ENDPOINT",
-            cluster.endpoint(ServiceKind::Records),
-        )
-        .env("DANCU_AUDIT_ENDPOINT", cluster.endpoint(ServiceKind::Audit))
-        .env("DANCU_PURPOSE", "residence_management")
-        .env("DANCU_OUTPUT", "json")
-        .env_remove("DANCU_TOKEN")
-        .env_remove("DANCU_PASSWORD")
-        .env_remove("DANCU_ENDPOINT")
-        .env_remove("DANCU_CASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+) -> common::Run {
+    let mut env = vec![
+        ("DANCU_PURPOSE", "residence_management"),
+        ("DANCU_OUTPUT", "json"),
+    ];
     if let Some(token) = token {
-        command.env("DANCU_TOKEN", token);
+        env.push(("DANCU_TOKEN", token));
     }
-    let stdin = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().expect("start dancu");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin");
-        let output = child.wait_with_output().expect("run dancu");
-        Run {
-            code: output.status.code().expect("exit code"),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    })
-    .await
-    .expect("join")
+    common::dancu(cluster, dir, args, &env, stdin).await
 }
 
 /// Runs a command that must succeed; returns its JSON answer.
