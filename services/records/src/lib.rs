@@ -5,7 +5,7 @@ mod api;
 pub mod app;
 pub mod store;
 
-use app::{IdentityDirectory, SubjectRecords};
+use app::{Follower, IdentityDirectory, SubjectCases, SubjectRecords};
 use dancu_audit_client::{AuditOutbox, ServiceAccountLogin};
 use dancu_kit::auth::{RemoteKeySource, TokenVerifier};
 use dancu_kit::config::{Config, ServiceKind};
@@ -34,12 +34,15 @@ pub async fn run(
     .await
     .map_err(RunError::store(ServiceKind::Records))?;
     let service_secret = config.clone().resolve_service_secret()?;
-    let login =
-        ServiceAccountLogin::new(&config.identity.endpoint, SERVICE_ACCOUNT, service_secret)?;
+    let login = Arc::new(ServiceAccountLogin::new(
+        &config.identity.endpoint,
+        SERVICE_ACCOUNT,
+        service_secret,
+    )?);
     let outbox = AuditOutbox::with_config(
         store.connection().clone(),
         &config.audit.endpoint,
-        Arc::new(login),
+        login.clone(),
         &config.audit_outbox,
     )?;
     let relay = outbox.spawn_relay();
@@ -50,12 +53,29 @@ pub async fn run(
             reason: e.to_string(),
         })?,
     );
+    let alerts = Arc::new(tokio::sync::Notify::new());
+    let follower = Follower::new(
+        store.clone(),
+        identity.clone(),
+        login,
+        &config.identity.endpoint,
+        alerts.clone(),
+    )?
+    .spawn();
+    let subjects = Arc::new(SubjectCases::new(
+        store.clone(),
+        identity.clone(),
+        outbox.clone(),
+        policy.clone(),
+        alerts,
+    ));
     let records = Arc::new(SubjectRecords::new(store, identity, outbox, policy));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(RemoteKeySource::new(
         &config.identity.endpoint,
     )?)));
-    let routes =
-        tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(records)));
+    let routes = tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(
+        records, subjects,
+    )));
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Records,
@@ -68,6 +88,7 @@ pub async fn run(
         shutdown,
     )
     .await;
+    follower.stop().await;
     relay.stop().await;
     served?;
     Ok(())

@@ -3,9 +3,14 @@
 
 mod entity;
 mod migration;
+mod migration_subjects;
+mod subjects;
 
 pub use entity::subject_record::Model as SubjectRecordRow;
 pub use migration::Migrator;
+pub use subjects::{
+    ClassificationRow, IDENTITY_FEED, MovementAlertRow, SubjectFilter, SubjectRow, TimelineEntryRow,
+};
 
 use entity::subject_record;
 use sea_orm::{
