@@ -18,8 +18,8 @@ use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::Code;
 
-const SUPERVISED: &str = "001090000401";
-const FREE: &str = "001091000402";
+const SUPERVISED: &str = "001085000401";
+const FREE: &str = "001085000402";
 
 /// Waits until the unit has `n` alerts (or 15 s pass); returns them.
 async fn alerts_until(cluster: &Cluster, token: &str, n: usize) -> Vec<MovementAlert> {
@@ -160,6 +160,7 @@ async fn a_supervised_subject_moving_alerts_the_owning_unit_exactly_once_across_
     );
 
     // Records restarts: the follower resumes from its stored cursor; nothing repeats.
+    cluster.stop(ServiceKind::Records).await;
     cluster.restart(ServiceKind::Records).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let alerts = alerts_until(&cluster, owner.token(), 1).await;

@@ -21,9 +21,9 @@ use dancu_proto::records::v1::{
 use tonic::Code;
 
 const AN: &str = "001090000301";
-const BINH: &str = "001091000302";
-const CUONG: &str = "001092000303";
-const UNKNOWN: &str = "001093000399";
+const BINH: &str = "001090000302";
+const CUONG: &str = "001090000303";
+const UNKNOWN: &str = "001090000399";
 
 async fn records_store(cluster: &Cluster) -> dancu_records::store::RecordsStore {
     dancu_records::store::RecordsStore::open(&cluster.config.database_url(ServiceKind::Records), 1)
@@ -312,7 +312,7 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
                 Some(PURPOSE),
                 Some(CASE),
             ),
-            "Đối tượng bỏ trốn sang địa bàn, cần xác minh khẩn",
+            "Subject fled into this commune, urgent verification",
         ))
         .await
         .expect("break-glass read");
