@@ -371,11 +371,14 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
     let mine = list(&cluster, owner.token(), ListSubjectsRequest::default())
         .await
         .expect("list");
-    assert_eq!(ids(mine), [an.id.clone(), binh.id.clone()]);
+    assert_eq!(ids(mine), [an.id.as_str(), binh.id.as_str()]);
     let all = list(&cluster, province.token(), ListSubjectsRequest::default())
         .await
         .expect("list province");
-    assert_eq!(ids(all), [an.id.clone(), binh.id.clone(), cuong.id.clone()]);
+    assert_eq!(
+        ids(all),
+        [an.id.as_str(), binh.id.as_str(), cuong.id.as_str()]
+    );
     let drugs = list(
         &cluster,
         province.token(),
@@ -386,7 +389,7 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
     )
     .await
     .expect("by class");
-    assert_eq!(ids(drugs), [binh.id.clone()]);
+    assert_eq!(ids(drugs), [binh.id.as_str()]);
     let supervised_now = list(
         &cluster,
         owner.token(),
@@ -398,7 +401,7 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
     )
     .await
     .expect("by class and status");
-    assert_eq!(ids(supervised_now), [an.id.clone()]);
+    assert_eq!(ids(supervised_now), [an.id.as_str()]);
     let ended_convictions = list(
         &cluster,
         owner.token(),
@@ -410,7 +413,7 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
     )
     .await
     .expect("ended");
-    assert_eq!(ids(ended_convictions), [an.id.clone()]);
+    assert_eq!(ids(ended_convictions), [an.id.as_str()]);
     let in_hoan_kiem = list(
         &cluster,
         province.token(),
@@ -421,7 +424,7 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
     )
     .await
     .expect("by commune");
-    assert_eq!(ids(in_hoan_kiem), [cuong.id.clone()]);
+    assert_eq!(ids(in_hoan_kiem), [cuong.id.as_str()]);
     let by_unit = list(
         &cluster,
         province.token(),
@@ -432,7 +435,7 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
     )
     .await
     .expect("by unit");
-    assert_eq!(ids(by_unit), [cuong.id.clone()]);
+    assert_eq!(ids(by_unit), [cuong.id.as_str()]);
     let bad_filter = list(
         &cluster,
         owner.token(),

@@ -105,8 +105,13 @@ impl Follower {
         FollowerHandle { stop, task }
     }
 
-    /// Follows the feed from the stored cursor until the stream or a change fails.
+    /// Follows the feed from the stored cursor until the stream or a change fails. Until
+    /// the first subject exists there is nothing to follow (changes from before a
+    /// subject's snapshot are skipped anyway), so the feed is not opened.
     async fn follow(&self) -> Result<(), RecordsError> {
+        while !self.store.has_subjects().await? {
+            tokio::time::sleep(RETRY).await;
+        }
         let token = self.tokens.token().await.map_err(|status| {
             tracing::warn!(code = ?status.code(), "service login failed");
             RecordsError::IdentityUnavailable
@@ -206,10 +211,10 @@ impl Follower {
                     .await?;
             }
             match ChangeKind::try_from(change.kind) {
-                Ok(ChangeKind::Residence) if change.residence_kind != "absence" => {
-                    if !change.commune_code.is_empty() {
-                        subject.snapshot_commune = change.commune_code.clone();
-                    }
+                Ok(ChangeKind::Residence)
+                    if change.residence_kind != "absence" && !change.commune_code.is_empty() =>
+                {
+                    subject.snapshot_commune = change.commune_code.clone();
                 }
                 Ok(ChangeKind::Deceased) => subject.snapshot_life_status = "deceased".to_owned(),
                 Ok(ChangeKind::Missing) => subject.snapshot_life_status = "missing".to_owned(),

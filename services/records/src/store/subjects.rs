@@ -51,6 +51,11 @@ impl RecordsStore {
         Ok(())
     }
 
+    /// Whether any subject exists.
+    pub async fn has_subjects(&self) -> Result<bool, DbErr> {
+        Ok(subject::Entity::find().one(&self.db).await?.is_some())
+    }
+
     /// The subject with this id.
     pub async fn subject<C: ConnectionTrait>(
         &self,
