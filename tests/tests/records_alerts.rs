@@ -127,7 +127,6 @@ async fn a_supervised_subject_moving_alerts_the_owning_unit_exactly_once_across_
         streamed.supervision,
         [Classification::PostRehabilitation as i32]
     );
-    drop(stream);
     let alerts = alerts_until(&cluster, owner.token(), 1).await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].id, streamed.id);
@@ -159,8 +158,15 @@ async fn a_supervised_subject_moving_alerts_the_owning_unit_exactly_once_across_
         "01002"
     );
 
-    // Records restarts: the follower resumes from its stored cursor; nothing repeats.
-    cluster.stop(ServiceKind::Records).await;
+    // Records restarts: an open alert stream does not hold the shutdown up (it ends), and
+    // the follower resumes from its stored cursor; nothing repeats.
+    tokio::time::timeout(Duration::from_secs(10), cluster.stop(ServiceKind::Records))
+        .await
+        .expect("records stops with an alert stream open");
+    let ended = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("the stream ends");
+    assert!(!matches!(ended, Some(Ok(_))), "no alert after shutdown");
     cluster.restart(ServiceKind::Records).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let alerts = alerts_until(&cluster, owner.token(), 1).await;

@@ -323,6 +323,53 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
     let malformed = get(&cluster, owner.token(), "nope").await.unwrap_err();
     assert_eq!(violated_fields(&malformed), ["id"]);
 
+    // Suspicious signs are left out for a registrar of the same commune, who may not
+    // list by that class either.
+    let registrar = cluster
+        .officer(
+            &admin,
+            "reg.badinh",
+            "CAX-01001",
+            &["residence_registrar"],
+            None,
+        )
+        .await;
+    let seen = cluster
+        .records()
+        .get_subject(request(
+            GetSubjectRequest {
+                id: binh.id.clone(),
+            },
+            registrar.token(),
+            Some("residence_management"),
+            None,
+        ))
+        .await
+        .expect("registrar reads")
+        .into_inner();
+    let classes: Vec<i32> = seen
+        .classifications
+        .iter()
+        .map(|c| c.classification)
+        .collect();
+    assert_eq!(classes, [Classification::DrugRelated as i32]);
+    let as_investigator = get(&cluster, owner.token(), &binh.id).await.expect("get");
+    assert_eq!(as_investigator.classifications.len(), 2);
+    let refused = cluster
+        .records()
+        .list_subjects(request(
+            ListSubjectsRequest {
+                classification: Classification::SuspiciousSigns as i32,
+                ..Default::default()
+            },
+            registrar.token(),
+            Some("residence_management"),
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
     // End a classification.
     let ended = cluster
         .records()

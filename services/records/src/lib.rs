@@ -54,6 +54,9 @@ pub async fn run(
         })?,
     );
     let alerts = Arc::new(tokio::sync::Notify::new());
+    // Open alert streams end when shutdown starts, so they do not hold it up (watchers
+    // resume after the last alert they received).
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let follower = Follower::new(
         store.clone(),
         identity.clone(),
@@ -68,6 +71,7 @@ pub async fn run(
         outbox.clone(),
         policy.clone(),
         alerts,
+        closing_rx,
     ));
     let records = Arc::new(SubjectRecords::new(store, identity, outbox, policy));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(RemoteKeySource::new(
@@ -76,6 +80,10 @@ pub async fn run(
     let routes = tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(
         records, subjects,
     )));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Records,

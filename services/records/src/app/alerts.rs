@@ -75,6 +75,7 @@ impl SubjectCases {
         let (tx, rx) = mpsc::channel(STREAM_BATCH as usize);
         let cases = self.clone();
         let unit = ctx.principal.unit.clone();
+        let mut closing = self.closing.clone();
         tokio::spawn(async move {
             let mut after = after;
             loop {
@@ -106,6 +107,7 @@ impl SubjectCases {
                     () = &mut woken => {}
                     () = tokio::time::sleep(POLL) => {}
                     () = tx.closed() => return,
+                    _ = closing.wait_for(|closing| *closing) => return,
                 }
             }
         });

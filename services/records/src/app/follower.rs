@@ -22,6 +22,8 @@ use tokio::sync::{Notify, watch};
 use tokio_stream::StreamExt;
 use tonic::metadata::MetadataValue;
 
+/// Changes about no subject after which the cursor is saved anyway.
+const CURSOR_EVERY: u32 = 500;
 /// Wait before reconnecting after the feed or a refresh failed.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -137,18 +139,29 @@ impl Follower {
                 RecordsError::IdentityUnavailable
             })?
             .into_inner();
+        let mut unsaved = 0;
         while let Some(change) = stream.next().await {
             let change = change.map_err(|status| {
                 tracing::warn!(code = ?status.code(), "change feed broke");
                 RecordsError::IdentityUnavailable
             })?;
-            self.apply(&token, &change).await?;
+            unsaved += 1;
+            if self.apply(&token, &change, unsaved >= CURSOR_EVERY).await? {
+                unsaved = 0;
+            }
         }
         Ok(())
     }
 
     /// Applies one change: snapshot refreshes, alerts and the cursor, in one transaction.
-    async fn apply(&self, token: &str, change: &Change) -> Result<(), RecordsError> {
+    /// A change about no subject writes nothing unless `save_cursor` (replaying such
+    /// changes after a restart is harmless). Returns whether the cursor was saved.
+    async fn apply(
+        &self,
+        token: &str,
+        change: &Change,
+        save_cursor: bool,
+    ) -> Result<bool, RecordsError> {
         let change_us = change
             .change_time
             .as_ref()
@@ -166,6 +179,9 @@ impl Follower {
             .into_iter()
             .filter(|s| change_us > s.snapshot_refreshed_us)
             .collect();
+        if concerned.is_empty() && !save_cursor {
+            return Ok(false);
+        }
         let refreshed = if !concerned.is_empty() && change.kind == ChangeKind::Updated as i32 {
             let id = PersonalId::parse(&change.personal_id)
                 .map_err(|_| RecordsError::Corrupt("feed personal_id"))?;
@@ -243,6 +259,6 @@ impl Follower {
         if raised {
             self.alerts.notify_waiters();
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -11,7 +11,7 @@ use dancu_audit_client::{AuditOutbox, new_event};
 use dancu_kit::call::CallContext;
 use dancu_policy::{AccessRequest, Action, AreaPath, Authorizer, Decision, Resource};
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tonic::Code;
 
 /// Service name in audit events.
@@ -29,6 +29,8 @@ pub struct SubjectCases {
     pub(crate) policy: Arc<Authorizer>,
     /// Woken whenever the follower raises alerts.
     pub(crate) alerts: Arc<Notify>,
+    /// Turns true when the service starts shutting down: open alert streams end.
+    pub(crate) closing: watch::Receiver<bool>,
 }
 
 /// One page of a list.
@@ -50,13 +52,15 @@ pub(crate) fn touched<'a>(subject: Option<&'a str>, id: Option<&'a str>) -> Touc
 
 impl SubjectCases {
     /// The use cases over `store`, verifying people with `identity`, auditing through
-    /// `outbox`, deciding with `policy`; `alerts` is woken when alerts are raised.
+    /// `outbox`, deciding with `policy`; `alerts` is woken when alerts are raised; alert
+    /// streams end when `closing` turns true.
     pub fn new(
         store: RecordsStore,
         identity: IdentityDirectory,
         outbox: Arc<AuditOutbox>,
         policy: Arc<Authorizer>,
         alerts: Arc<Notify>,
+        closing: watch::Receiver<bool>,
     ) -> Self {
         Self {
             store,
@@ -64,6 +68,7 @@ impl SubjectCases {
             outbox,
             policy,
             alerts,
+            closing,
         }
     }
 
