@@ -401,6 +401,36 @@ async fn subjects_are_verified_snapshotted_classified_and_listed_in_jurisdiction
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&again), ["id"]);
+    let end = |id: String, end_date| {
+        let records = cluster.records();
+        let request = request(
+            EndClassificationRequest {
+                id,
+                end_date: Some(end_date),
+            },
+            owner.token(),
+            Some(PURPOSE),
+            Some(CASE),
+        );
+        async move { records.clone().end_classification(request).await }
+    };
+    let unknown_class = end(uuid::Uuid::now_v7().to_string(), day(2025, 12, 31))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown_class.code(), Code::NotFound);
+    let drug_class = get(&cluster, owner.token(), &binh.id)
+        .await
+        .expect("get")
+        .classifications
+        .into_iter()
+        .find(|c| c.classification == Classification::DrugRelated as i32)
+        .expect("drug class");
+    let too_early = end(drug_class.id.clone(), day(2025, 1, 1))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&too_early), ["end_date"]);
+    let future_end = end(drug_class.id, day(2999, 1, 1)).await.unwrap_err();
+    assert_eq!(violated_fields(&future_end), ["end_date"]);
     // The regime ended: another supervision may start after it.
     cluster
         .classify(
