@@ -3,6 +3,7 @@
 //! snapshot of identity data, and its audit event, in one transaction.
 
 mod alerts;
+pub mod analysis;
 mod classify;
 mod error;
 mod follower;
