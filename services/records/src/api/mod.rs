@@ -1,7 +1,10 @@
 //! The gRPC face of the records service: decode and validate requests, call the use
 //! cases, map results and the one error enum to gRPC.
 
+mod analysis;
 mod subjects;
+
+pub use analysis::AnalysisApi;
 
 use crate::app::{
     Classification, NewSubjectRecord, RecordsError, Source, SourceKind, SubjectCases,

@@ -55,7 +55,7 @@ pub(crate) fn page(
     (size, after)
 }
 
-fn date(
+pub(crate) fn date(
     field: &str,
     value: Option<&dancu_proto::common::v1::Date>,
     required: bool,

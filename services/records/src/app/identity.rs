@@ -76,7 +76,10 @@ impl IdentityDirectory {
         })
     }
 
-    fn request<T>(asker: &Asker<'_>, message: T) -> Result<tonic::Request<T>, RecordsError> {
+    pub(crate) fn request<T>(
+        asker: &Asker<'_>,
+        message: T,
+    ) -> Result<tonic::Request<T>, RecordsError> {
         let mut request = tonic::Request::new(message);
         let metadata = request.metadata_mut();
         let (token, purpose) = match asker {
@@ -143,15 +146,15 @@ impl IdentityDirectory {
         })
     }
 
-    /// Looks a foreigner up by passport and nationality (both normalised) as the caller.
+    /// Looks a foreigner up by passport and nationality (both normalised), as `asker`.
     pub async fn foreigner(
         &self,
-        ctx: &CallContext,
+        asker: &Asker<'_>,
         passport_number: &str,
         nationality: &str,
     ) -> Result<PersonSnapshot, RecordsError> {
         let request = Self::request(
-            &Asker::Caller(ctx),
+            asker,
             ListForeignersRequest {
                 nationality: nationality.to_owned(),
                 passport_number: passport_number.to_owned(),

@@ -1,7 +1,7 @@
 //! Subject use cases: create (verified against identity), read, search within the
 //! jurisdiction. Every call is audited through the outbox.
 
-use super::identity::PersonSnapshot;
+use super::identity::{Asker, PersonSnapshot};
 use super::model::{DATE, NewSubject, PersonRef, Subject, class_from_row, subject_from_row};
 use super::subjects::{actor, authorization, owning_area};
 use super::{IdentityDirectory, RecordsError};
@@ -232,7 +232,7 @@ impl SubjectCases {
                 nationality,
             } => {
                 self.identity
-                    .foreigner(ctx, passport_number, nationality)
+                    .foreigner(&Asker::Caller(ctx), passport_number, nationality)
                     .await
             }
         };

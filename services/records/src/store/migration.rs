@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(dancu_audit_client::migration::CreateOutbox),
             Box::new(AddOwningArea),
             Box::new(super::migration_subjects::CreateSubjects),
+            Box::new(super::migration_validations::CreateSubjectValidations),
         ]
     }
 }
