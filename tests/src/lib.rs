@@ -264,6 +264,7 @@ mod tests {
 pub mod access;
 pub mod collector;
 pub mod population;
+pub mod records;
 pub mod register;
 
 /// Typed clients and request helpers for tests.

@@ -43,6 +43,8 @@ pub struct Config {
     /// Bounds of the audit outbox in identity and records.
     #[serde(default)]
     pub audit_outbox: AuditOutboxConfig,
+    /// Data-quality checks of the records service.
+    pub records_quality: RecordsQualityConfig,
 }
 
 /// The audit service's verifiable log.
@@ -116,6 +118,27 @@ impl Default for AuditOutboxConfig {
         Self {
             max_backlog: 100_000,
             relay_max_backoff_ms: 30_000,
+        }
+    }
+}
+
+/// Data-quality checks of the records service (the scorecard's "live" period and the
+/// re-validation job).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecordsQualityConfig {
+    /// Days within which a subject must have been updated to count as live.
+    pub live_period_days: u32,
+    /// Seconds between two runs of the job re-validating every subject against identity;
+    /// 0 runs it only on request (`RevalidateSubjects`).
+    pub revalidate_every_secs: u64,
+}
+
+impl Default for RecordsQualityConfig {
+    fn default() -> Self {
+        Self {
+            live_period_days: 180,
+            revalidate_every_secs: 86_400,
         }
     }
 }
@@ -195,6 +218,7 @@ impl Default for Config {
             audit_log: AuditLogConfig::default(),
             audit_alerts: AuditAlertsConfig::default(),
             audit_outbox: AuditOutboxConfig::default(),
+            records_quality: RecordsQualityConfig::default(),
         }
     }
 }

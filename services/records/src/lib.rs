@@ -5,11 +5,13 @@ mod api;
 pub mod app;
 pub mod store;
 
-use app::{IdentityDirectory, SubjectRecords};
+use app::analysis::{Analysis, ResidentCounts, Revalidator};
+use app::{Follower, IdentityDirectory, SubjectCases, SubjectRecords};
 use dancu_audit_client::{AuditOutbox, ServiceAccountLogin};
 use dancu_kit::auth::{RemoteKeySource, TokenVerifier};
 use dancu_kit::config::{Config, ServiceKind};
 use dancu_kit::server::{RunError, ServiceSpec, serve};
+use dancu_proto::records::v1::analysis_service_server::AnalysisServiceServer;
 use dancu_proto::records::v1::records_service_server::RecordsServiceServer;
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +19,8 @@ use tokio::net::TcpListener;
 
 /// Fully-qualified name of the gRPC service.
 pub const SERVICE_NAME: &str = "dancu.records.v1.RecordsService";
+/// Fully-qualified name of the analysis gRPC service.
+pub const ANALYSIS_SERVICE_NAME: &str = "dancu.records.v1.AnalysisService";
 /// The account records ships audit events with.
 pub const SERVICE_ACCOUNT: &str = "svc-records";
 
@@ -34,12 +38,15 @@ pub async fn run(
     .await
     .map_err(RunError::store(ServiceKind::Records))?;
     let service_secret = config.clone().resolve_service_secret()?;
-    let login =
-        ServiceAccountLogin::new(&config.identity.endpoint, SERVICE_ACCOUNT, service_secret)?;
+    let login = Arc::new(ServiceAccountLogin::new(
+        &config.identity.endpoint,
+        SERVICE_ACCOUNT,
+        service_secret,
+    )?);
     let outbox = AuditOutbox::with_config(
         store.connection().clone(),
         &config.audit.endpoint,
-        Arc::new(login),
+        login.clone(),
         &config.audit_outbox,
     )?;
     let relay = outbox.spawn_relay();
@@ -50,16 +57,59 @@ pub async fn run(
             reason: e.to_string(),
         })?,
     );
+    let alerts = Arc::new(tokio::sync::Notify::new());
+    // Open alert streams end when shutdown starts, so they do not hold it up (watchers
+    // resume after the last alert they received).
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let follower = Follower::new(
+        store.clone(),
+        identity.clone(),
+        login.clone(),
+        &config.identity.endpoint,
+        alerts.clone(),
+    )?
+    .spawn();
+    let subjects = Arc::new(SubjectCases::new(
+        store.clone(),
+        identity.clone(),
+        outbox.clone(),
+        policy.clone(),
+        alerts,
+        closing_rx,
+    ));
+    let revalidator = Arc::new(Revalidator::new(
+        store.clone(),
+        identity.clone(),
+        login.clone(),
+    ));
+    let quality = &config.records_quality;
+    let revalidation = (quality.revalidate_every_secs > 0).then(|| {
+        revalidator.clone().spawn(std::time::Duration::from_secs(
+            quality.revalidate_every_secs,
+        ))
+    });
+    let analysis = Arc::new(Analysis::new(
+        subjects.clone(),
+        ResidentCounts::new(&config.identity.endpoint)?,
+        revalidator,
+        quality.live_period_days,
+    ));
     let records = Arc::new(SubjectRecords::new(store, identity, outbox, policy));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(RemoteKeySource::new(
         &config.identity.endpoint,
     )?)));
-    let routes =
-        tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(records)));
+    let routes = tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(
+        records, subjects,
+    )))
+    .add_service(AnalysisServiceServer::new(api::AnalysisApi::new(analysis)));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Records,
-            grpc_services: vec![SERVICE_NAME],
+            grpc_services: vec![SERVICE_NAME, ANALYSIS_SERVICE_NAME],
             routes,
             verifier,
             public_methods: Vec::new(),
@@ -68,6 +118,10 @@ pub async fn run(
         shutdown,
     )
     .await;
+    follower.stop().await;
+    if let Some(job) = revalidation {
+        job.stop().await;
+    }
     relay.stop().await;
     served?;
     Ok(())

@@ -6,6 +6,15 @@ pub enum RecordsError {
     /// No such record.
     #[error("subject record not found")]
     NotFound,
+    /// No such subject, classification or timeline entry (names what was missing).
+    #[error("{0} not found")]
+    Missing(&'static str),
+    /// The person is already a subject of the caller's unit.
+    #[error("the person is already a subject of this unit")]
+    AlreadySubject,
+    /// The request contradicts stored facts (field, description).
+    #[error("invalid request")]
+    Invalid(Vec<(&'static str, String)>),
     /// The identity service does not know the person.
     #[error("person not in the population register")]
     PersonUnknown,

@@ -1,13 +1,27 @@
 //! Records use cases. Creating a record first checks with the identity service (over
 //! gRPC, on the caller's behalf) that the person exists, then stores the record with a
-//! snapshot of name and date of birth, and its audit event, in one transaction.
+//! snapshot of identity data, and its audit event, in one transaction.
 
+mod alerts;
+pub mod analysis;
+mod classify;
 mod error;
+mod follower;
 mod identity;
+mod model;
+mod subject_cases;
 mod subjects;
+mod timeline;
 
+pub use classify::contradiction;
 pub use error::RecordsError;
-pub use identity::{IdentityDirectory, PersonSnapshot};
+pub use follower::{Follower, FollowerHandle};
+pub use identity::{Asker, IdentityDirectory, PersonSnapshot};
+pub use model::{
+    Alert, ClassStatus, Entry, NewClass, NewEntry, NewSubject, PersonRef, Subject, SubjectClass,
+    TimelineKind,
+};
+pub use subject_cases::{Page, SubjectCases};
 pub use subjects::{
     Classification, NewSubjectRecord, Source, SourceKind, SubjectRecord, SubjectRecords,
 };

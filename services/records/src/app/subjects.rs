@@ -44,6 +44,43 @@ pub enum Classification {
     CommunityEducation,
     /// Post-rehabilitation supervision (quản lý sau cải tạo).
     PostRehabilitation,
+    /// Released on bail (tại ngoại).
+    Bail,
+    /// Suspended sentence on probation (án treo).
+    Probation,
+}
+
+impl Classification {
+    /// Whether the class is a supervision regime: a subject under one at a time, whose
+    /// movements raise alerts to the owning unit.
+    pub fn is_supervision(self) -> bool {
+        matches!(
+            self,
+            Self::CommunityEducation | Self::PostRehabilitation | Self::Bail | Self::Probation
+        )
+    }
+
+    /// Storage code, e.g. `post_rehabilitation`.
+    pub fn code(self) -> &'static str {
+        code_of(&CLASSIFICATIONS, self)
+    }
+
+    /// The class of a storage code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        from_code(&CLASSIFICATIONS, code)
+    }
+}
+
+impl SourceKind {
+    /// Storage code, e.g. `investigation`.
+    pub fn code(self) -> &'static str {
+        code_of(&SOURCE_KINDS, self)
+    }
+
+    /// The kind of a storage code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        from_code(&SOURCE_KINDS, code)
+    }
 }
 
 /// Kind of proceeding a fact comes from.
@@ -60,7 +97,7 @@ pub enum SourceKind {
 }
 
 /// Storage codes of the enums, one table each so both directions stay in step.
-const CLASSIFICATIONS: [(Classification, &str); 7] = [
+const CLASSIFICATIONS: [(Classification, &str); 9] = [
     (Classification::Criminal, "criminal"),
     (Classification::DrugRelated, "drug_related"),
     (Classification::PriorConviction, "prior_conviction"),
@@ -68,6 +105,8 @@ const CLASSIFICATIONS: [(Classification, &str); 7] = [
     (Classification::SuspiciousSigns, "suspicious_signs"),
     (Classification::CommunityEducation, "community_education"),
     (Classification::PostRehabilitation, "post_rehabilitation"),
+    (Classification::Bail, "bail"),
+    (Classification::Probation, "probation"),
 ];
 const SOURCE_KINDS: [(SourceKind, &str); 4] = [
     (SourceKind::Investigation, "investigation"),
@@ -79,7 +118,7 @@ const SOURCE_KINDS: [(SourceKind, &str); 4] = [
     ),
 ];
 
-fn code_of<T: PartialEq + Copy>(table: &[(T, &'static str)], value: T) -> &'static str {
+pub(crate) fn code_of<T: PartialEq + Copy>(table: &[(T, &'static str)], value: T) -> &'static str {
     table
         .iter()
         .find(|(v, _)| *v == value)
@@ -87,7 +126,7 @@ fn code_of<T: PartialEq + Copy>(table: &[(T, &'static str)], value: T) -> &'stat
         .expect("every variant is in its table")
 }
 
-fn from_code<T: Copy>(table: &[(T, &'static str)], code: &str) -> Option<T> {
+pub(crate) fn from_code<T: Copy>(table: &[(T, &'static str)], code: &str) -> Option<T> {
     table.iter().find(|(_, c)| *c == code).map(|(v, _)| *v)
 }
 
@@ -147,7 +186,7 @@ pub struct SubjectRecords {
 }
 
 /// The policy actor of the caller: roles, unit and jurisdiction from the token.
-fn actor(ctx: &CallContext) -> Actor {
+pub(crate) fn actor(ctx: &CallContext) -> Actor {
     Actor {
         id: ctx.principal.id.clone(),
         roles: ctx.principal.roles.clone(),
@@ -163,7 +202,7 @@ fn actor(ctx: &CallContext) -> Actor {
 
 /// How a policy decision is recorded in the audit event: allow/deny, the deciding policy
 /// ids, and the justification when access was granted by break-glass.
-fn authorization(ctx: &CallContext, decision: &Decision) -> Authorization {
+pub(crate) fn authorization(ctx: &CallContext, decision: &Decision) -> Authorization {
     Authorization {
         decision: Some(decision.allowed),
         policy_ids: decision.policy_ids.clone(),
@@ -176,7 +215,7 @@ fn authorization(ctx: &CallContext, decision: &Decision) -> Authorization {
 
 /// The area path of a stored owning area; records without a known area are visible at
 /// national level only.
-fn owning_area(code: &str) -> AreaPath {
+pub(crate) fn owning_area(code: &str) -> AreaPath {
     AreaPath::resolve(code, dancu_domain::AreaTable::builtin()).unwrap_or_else(AreaPath::nation)
 }
 

@@ -13,6 +13,8 @@ impl MigratorTrait for Migrator {
             Box::new(CreateSubjectRecords),
             Box::new(dancu_audit_client::migration::CreateOutbox),
             Box::new(AddOwningArea),
+            Box::new(super::migration_subjects::CreateSubjects),
+            Box::new(super::migration_validations::CreateSubjectValidations),
         ]
     }
 }

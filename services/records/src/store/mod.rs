@@ -1,11 +1,19 @@
 //! The records service's own database: subject records and the audit outbox. Nothing here
 //! knows about gRPC.
 
+mod analysis;
 mod entity;
 mod migration;
+mod migration_subjects;
+mod migration_validations;
+mod subjects;
 
+pub use analysis::{GroupCount, Scope, ValidationRow};
 pub use entity::subject_record::Model as SubjectRecordRow;
 pub use migration::Migrator;
+pub use subjects::{
+    ClassificationRow, IDENTITY_FEED, MovementAlertRow, SubjectFilter, SubjectRow, TimelineEntryRow,
+};
 
 use entity::subject_record;
 use sea_orm::{

@@ -1,0 +1,58 @@
+//! Resident counts per commune, asked of identity (`CountResidents`) on the caller's
+//! behalf, so identity audits the count under the caller's name.
+
+use crate::app::{Asker, IdentityDirectory, RecordsError};
+use dancu_kit::call::CallContext;
+use dancu_kit::client::TracedChannel;
+use dancu_proto::identity::v1::CountResidentsRequest;
+use dancu_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use std::collections::HashMap;
+use tonic::Code;
+
+/// Client of identity's resident counts.
+#[derive(Clone)]
+pub struct ResidentCounts {
+    client: IdentityServiceClient<TracedChannel>,
+}
+
+impl ResidentCounts {
+    /// A client of identity at `endpoint`.
+    pub fn new(endpoint: &str) -> Result<Self, dancu_kit::client::ClientError> {
+        Ok(Self {
+            client: IdentityServiceClient::new(dancu_kit::client::traced_channel(endpoint)?),
+        })
+    }
+
+    /// Residents per commune code, in `province` (2-digit code) or everywhere.
+    pub async fn per_commune(
+        &self,
+        ctx: &CallContext,
+        province: Option<&str>,
+    ) -> Result<HashMap<String, u64>, RecordsError> {
+        let request = IdentityDirectory::request(
+            &Asker::Caller(ctx),
+            CountResidentsRequest {
+                province_code: province.unwrap_or_default().to_owned(),
+            },
+        )?;
+        let counts = match self.client.clone().count_residents(request).await {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                return Err(match status.code() {
+                    Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument => {
+                        RecordsError::IdentityDenied(status)
+                    }
+                    code => {
+                        tracing::warn!(?code, "identity resident count failed");
+                        RecordsError::IdentityUnavailable
+                    }
+                });
+            }
+        };
+        Ok(counts
+            .communes
+            .into_iter()
+            .map(|c| (c.commune_code, u64::try_from(c.residents).unwrap_or(0)))
+            .collect())
+    }
+}
