@@ -316,49 +316,98 @@ async fn every_command_group_works_end_to_end() {
     .await;
     assert!(out["check_out_time"].is_string(), "{out}");
 
-    // Subject records (purpose and case from the flags), then alerts.
-    let record = ok(
-        &cluster,
-        dir,
-        t,
-        &[
-            "subject",
-            "create",
-            HEAD,
-            "--classification",
-            "post-rehabilitation",
-            "--source-kind",
-            "judgment-enforcement",
-            "--reference",
-            "123/QD-THA",
-            "--issuing-unit",
-            "CAHN",
-            "--purpose",
-            "judgment_enforcement",
-            "--case",
-            "123/QD-THA",
-        ],
-    )
-    .await;
-    let record_id = record["id"].as_str().expect("id");
+    // Subjects (purpose and case from the flags): create, classify, read, analyse.
+    let subject_args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = vec!["subject".to_owned()];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args.extend(
+            ["--purpose", "judgment_enforcement", "--case", "123/QD-THA"]
+                .iter()
+                .map(|a| (*a).to_owned()),
+        );
+        args
+    };
+    let source = [
+        "--source-kind",
+        "judgment-enforcement",
+        "--reference",
+        "123/QD-THA",
+        "--issuing-unit",
+        "CAHN",
+    ];
+    let mut create = vec!["create", HEAD];
+    create.extend(source);
+    let subject = ok(&cluster, dir, t, &refs(&subject_args(&create))).await;
+    let subject_id = subject["id"].as_str().expect("id").to_owned();
+    assert_eq!(subject["personal_id"], HEAD);
+    let mut classify = vec![
+        "classify",
+        &subject_id,
+        "--classification",
+        "post-rehabilitation",
+        "--start",
+        "2025-01-15",
+        "--legal-basis",
+        "Điều 65 BLHS",
+    ];
+    classify.extend(source);
+    let class = ok(&cluster, dir, t, &refs(&subject_args(&classify))).await;
+    assert_eq!(class["status"], "CLASSIFICATION_STATUS_ACTIVE");
     let fetched = ok(
         &cluster,
         dir,
         t,
-        &[
-            "subject",
-            "get",
-            record_id,
-            "--purpose",
-            "judgment_enforcement",
-            "--case",
-            "123/QD-THA",
-        ],
+        &refs(&subject_args(&["get", &subject_id])),
     )
     .await;
     assert_eq!(
-        fetched["classification"],
+        fetched["classifications"][0]["classification"],
         "CLASSIFICATION_POST_REHABILITATION"
+    );
+    let listed = ok(
+        &cluster,
+        dir,
+        t,
+        &refs(&subject_args(&[
+            "list",
+            "--classification",
+            "post-rehabilitation",
+        ])),
+    )
+    .await;
+    assert_eq!(listed["subjects"][0]["id"], subject_id.as_str());
+    let risk = ok(
+        &cluster,
+        dir,
+        t,
+        &refs(&subject_args(&["risk", &subject_id])),
+    )
+    .await;
+    assert_eq!(risk["score"], 10, "{risk}");
+    assert_eq!(risk["reasons"][0]["code"], "class:post_rehabilitation");
+    let card = ok(&cluster, dir, t, &refs(&subject_args(&["scorecard"]))).await;
+    assert_eq!(card["subjects"], 1, "{card}");
+    let hotspots = ok(
+        &cluster,
+        dir,
+        t,
+        &refs(&subject_args(&["hotspots", "--level", "province"])),
+    )
+    .await;
+    assert!(hotspots["areas"].is_array(), "{hotspots}");
+    let bad_level = dancu(
+        &cluster,
+        dir,
+        &refs(&subject_args(&["hotspots", "--window-days", "999"])),
+        Some(t),
+        "",
+    )
+    .await;
+    assert_eq!(bad_level.code, 3, "{}", bad_level.stderr);
+    assert!(
+        bad_level.stderr.contains("window_days"),
+        "{}",
+        bad_level.stderr
     );
     let missing = dancu(
         &cluster,
@@ -470,4 +519,9 @@ async fn audit_watch_streams_alerts_as_json_lines() {
         serde_json::from_str(line.trim()).expect("one JSON object per line");
     assert_eq!(alert["kind"], "ALERT_KIND_OUTSIDE_HOURS", "{line}");
     assert_eq!(alert["actor_id"], admin_id.as_str());
+}
+
+/// Borrowed arguments of owned ones.
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }

@@ -134,7 +134,7 @@ impl RecordsStore {
                             .gte(day),
                     ),
             )
-            .add_group_by([commune.into()]);
+            .add_group_by([commune]);
         if !hidden.is_empty() {
             query.and_where(
                 Expr::col((
@@ -151,7 +151,7 @@ impl RecordsStore {
             ));
             query
                 .expr_as(class.clone(), Alias::new("code"))
-                .add_group_by([class.into()]);
+                .add_group_by([class]);
         }
         scoped(&mut query, scope);
         self.grouped(&query, by_class, false).await
@@ -184,7 +184,7 @@ impl RecordsStore {
             )
             .and_where(start.clone().gte(from))
             .and_where(start.clone().lte(to))
-            .add_group_by([commune.clone().into(), source.into(), start.into()]);
+            .add_group_by([commune.clone(), source, start]);
         if !hidden.is_empty() {
             classes.and_where(
                 Expr::col((
@@ -218,7 +218,7 @@ impl RecordsStore {
                 ))
                 .is_null(),
             )
-            .add_group_by([commune.into(), source.into(), occurred.into()]);
+            .add_group_by([commune, source, occurred]);
         scoped(&mut entries, scope);
         let mut counts = self.grouped(&classes, true, true).await?;
         counts.extend(self.grouped(&entries, true, true).await?);
@@ -268,7 +268,7 @@ impl RecordsStore {
             .from(subject::Entity)
             .and_where(key.clone().in_subquery(own))
             .and_where(Expr::col((subject::Entity, subject::Column::OwningUnit)).ne(unit))
-            .add_group_by([key.into()]);
+            .add_group_by([key]);
         let backend = self.db.get_database_backend();
         let mut others = std::collections::HashMap::new();
         for row in self.db.query_all_raw(backend.build(&query)).await? {
