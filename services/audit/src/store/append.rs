@@ -197,7 +197,7 @@ pub(super) async fn existing_ids(
                 for id in chunk {
                     query = query.bind(id.as_str());
                 }
-                let rows = query.fetch_all(conn.as_mut()).await.map_err(db_err)?;
+                let rows = query.fetch_all(conn.connection()).await.map_err(db_err)?;
                 found.extend(rows.into_iter().map(|(id,)| id));
             }
         }
@@ -250,7 +250,7 @@ enum Conn<'a> {
 }
 
 impl Conn<'_> {
-    fn as_mut(&mut self) -> &mut SqliteConnection {
+    fn connection(&mut self) -> &mut SqliteConnection {
         match self {
             Conn::Writer(guard) => guard,
             Conn::Pooled(pooled) => pooled,
