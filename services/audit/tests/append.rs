@@ -26,23 +26,24 @@ fn event(i: u32) -> SubmittedEvent {
             subject_hash: String::new(),
             purpose: "investigation".to_owned(),
             case_reference: format!("VKS-2026-{i:04}"),
-            outcome: if i % 4 == 0 {
+            outcome: if i.is_multiple_of(4) {
                 "PERMISSION_DENIED"
             } else {
                 "OK"
             }
             .to_owned(),
             trace_id: format!("{i:032x}"),
-            break_glass: if i % 5 == 0 {
+            break_glass: if i.is_multiple_of(5) {
                 format!("justification {i}")
             } else {
                 String::new()
             },
-            decision: if i % 4 == 0 { "deny" } else { "allow" }.to_owned(),
+            decision: if i.is_multiple_of(4) { "deny" } else { "allow" }.to_owned(),
             policy_ids: (0..i % 3).map(|p| format!("policy-{p}")).collect(),
             client_address: format!("10.0.0.{}:5{i:04}", i % 250),
         },
-        subject: (i % 2 == 0)
+        subject: i
+            .is_multiple_of(2)
             .then(|| PersonalId::parse(&format!("00109{i:07}")).expect("valid id")),
     }
 }
