@@ -9,9 +9,6 @@ use sea_orm::{
 };
 use std::collections::HashSet;
 
-/// Rows per multi-row INSERT (well under SQLite's and PostgreSQL's parameter limits).
-const INSERT_CHUNK: usize = 500;
-
 /// An event placed in the log: its leaf index and leaf hash.
 #[derive(Clone, Debug)]
 pub struct PlacedEvent {
@@ -26,18 +23,7 @@ pub struct PlacedEvent {
 impl AuditStore {
     /// Which of `ids` are already stored.
     pub async fn existing_ids(&self, ids: &[String]) -> Result<HashSet<String>, DbErr> {
-        let mut found = HashSet::new();
-        for chunk in ids.chunks(INSERT_CHUNK) {
-            let rows: Vec<String> = event::Entity::find()
-                .select_only()
-                .column(event::Column::EventId)
-                .filter(event::Column::EventId.is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(self.db())
-                .await?;
-            found.extend(rows);
-        }
-        Ok(found)
+        super::append::existing_ids(self.db(), self.writer(), ids).await
     }
 
     /// Stores placed events, their leaves and the alerts they raised, in one transaction.
@@ -47,38 +33,7 @@ impl AuditStore {
         accept_time_us: i64,
         alerts: Vec<StoredAlert>,
     ) -> Result<(), DbErr> {
-        let txn = self.db().begin().await?;
-        let mut events = events.into_iter().peekable();
-        while events.peek().is_some() {
-            let chunk: Vec<PlacedEvent> = events.by_ref().take(INSERT_CHUNK).collect();
-            let leaves = chunk.iter().map(|p| leaf::ActiveModel {
-                leaf_index: Set(p.leaf_index),
-                leaf_hash: Set(p.leaf_hash.to_vec()),
-            });
-            leaf::Entity::insert_many(leaves)
-                .exec_without_returning(&txn)
-                .await?;
-            let rows = chunk.into_iter().map(|p| event_row(p, accept_time_us));
-            event::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        for chunk in alerts.chunks(INSERT_CHUNK) {
-            let rows = chunk.iter().cloned().map(|a| alert::ActiveModel {
-                alert_id: Set(a.alert_id),
-                kind: Set(a.kind),
-                create_time_us: Set(a.create_time_us),
-                event_id: Set(a.event_id),
-                leaf_index: Set(a.leaf_index),
-                actor_id: Set(a.actor_id),
-                actor_unit: Set(a.actor_unit),
-                detail: Set(a.detail),
-            });
-            alert::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        txn.commit().await
+        super::append::append(self.db(), self.writer(), events, accept_time_us, alerts).await
     }
 
     /// Every leaf hash, in leaf order.
@@ -198,31 +153,5 @@ impl AuditStore {
             .one(self.db())
             .await?
             .map_or(0, |a| a.alert_id))
-    }
-}
-
-fn event_row(placed: PlacedEvent, accept_time_us: i64) -> event::ActiveModel {
-    let e = placed.event;
-    event::ActiveModel {
-        event_id: Set(e.event_id),
-        occur_time_us: Set(e.occur_time_us),
-        accept_time_us: Set(accept_time_us),
-        service: Set(e.service),
-        actor_id: Set(e.actor_id),
-        actor_unit: Set(e.actor_unit),
-        rpc: Set(e.rpc),
-        resource_type: Set(e.resource_type),
-        resource_id: Set(e.resource_id),
-        subject_hash: Set(e.subject_hash),
-        purpose: Set(e.purpose),
-        case_reference: Set(e.case_reference),
-        outcome: Set(e.outcome),
-        trace_id: Set(e.trace_id),
-        leaf_index: Set(Some(placed.leaf_index)),
-        break_glass: Set(e.break_glass),
-        decision: Set(e.decision),
-        policy_ids: Set(e.policy_ids.join("\n")),
-        client_address: Set(e.client_address),
-        ..Default::default()
     }
 }

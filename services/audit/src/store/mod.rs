@@ -1,6 +1,7 @@
 //! The audit service's own database: accepted events, the leaf hashes of the verifiable
 //! log, alerts, and the service's secret settings. Nothing here knows about gRPC.
 
+mod append;
 mod entity;
 mod log;
 mod migration;
@@ -14,9 +15,10 @@ pub use migration::Migrator;
 use entity::{event, setting};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
+use std::sync::Arc;
 
 /// A new event to store (the subject already hashed).
 #[derive(Clone, Debug)]
@@ -80,13 +82,26 @@ pub struct EventFilter {
 #[derive(Clone)]
 pub struct AuditStore {
     db: DatabaseConnection,
+    /// The dedicated append connection of a SQLite file (see `append.rs`).
+    writer: Option<Arc<append::SqliteWriter>>,
 }
 
 impl AuditStore {
     /// Connects to `url` and runs pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, DbErr> {
         let db = dancu_kit::db::open_migrated::<Migrator>(url, max_connections).await?;
-        Ok(Self { db })
+        let writer = match db.get_database_backend() {
+            DbBackend::Sqlite => append::SqliteWriter::open(url, db.get_sqlite_connection_pool())
+                .await?
+                .map(Arc::new),
+            _ => None,
+        };
+        Ok(Self { db, writer })
+    }
+
+    /// The dedicated append connection, if any.
+    fn writer(&self) -> Option<&append::SqliteWriter> {
+        self.writer.as_deref()
     }
 
     /// The database connection (for the log's queries in `log.rs`).
