@@ -3,6 +3,10 @@
 
 mod audit;
 mod bench;
+mod demo;
+#[path = "gen.rs"]
+mod generate;
+mod import;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +48,18 @@ enum Command {
     /// Operate the audit log (e.g. `dancu audit verify`).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Write a deterministic synthetic population (NDJSON): same seed, same bytes.
+    ///
+    /// Example: `dancu gen --count 1000000 --seed 7 --output people.ndjson`
+    Gen(generate::GenArgs),
+    /// Import a population file into identity, resumably, with a progress bar.
+    ///
+    /// Example: `DANCU_PASSWORD=… dancu import people.ndjson --batch 500`
+    Import(import::ImportArgs),
+    /// Load a small generated population into a running `dancu up` and print a tour.
+    ///
+    /// Example: `DANCU_PASSWORD=… dancu demo --count 2000`
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -64,6 +80,9 @@ fn main() -> std::process::ExitCode {
             Command::Serve { service } => run::serve(cli.config.as_deref(), service).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Audit(command) => audit::run(command).await,
+            Command::Gen(args) => generate::run(&args),
+            Command::Import(args) => import::run(&args).await,
+            Command::Demo(args) => demo::run(&args).await,
         }
     });
     match result {
