@@ -24,7 +24,7 @@ const BAD: u64 = 100;
 /// are distinct valid citizens living in Ba Đình since 2010.
 fn row(line: u64) -> (ImportCitizenRow, Option<&'static str>) {
     let serial = line;
-    let male = line % 2 == 0;
+    let male = line.is_multiple_of(2);
     let year = 1940 + (line % 60) as i32;
     let digit4 = if male { 0 } else { 1 };
     let personal_id = format!("001{digit4}{:02}{serial:06}", year % 100);
@@ -45,7 +45,7 @@ fn row(line: u64) -> (ImportCitizenRow, Option<&'static str>) {
         start_date: Some(date(2010, 1, 1)),
         end_date: None,
     }];
-    let bad = if line % 101 == 0 {
+    let bad = if line.is_multiple_of(101) {
         Some(match (line / 101) % 5 {
             0 => {
                 citizen.personal_id = "12345".to_owned();

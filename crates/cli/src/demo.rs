@@ -27,6 +27,11 @@ pub struct DemoArgs {
 /// Generates, imports (idempotent: running the demo twice loads nothing new), then prints
 /// the tour.
 pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let host = args
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .to_owned();
     let path = std::env::temp_dir().join(format!(
         "dancu-demo-{}-{}-{}.ndjson",
         args.count,
@@ -53,7 +58,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&path);
     let summary = summary?;
     print_summary(&summary);
-    print_tour(&samples?);
+    print_tour(&samples?, &host);
     Ok(())
 }
 
@@ -95,7 +100,7 @@ fn samples(path: &std::path::Path) -> anyhow::Result<Samples> {
     })
 }
 
-fn print_tour(s: &Samples) {
+fn print_tour(s: &Samples, host: &str) {
     let id = &s.head.personal_id;
     let year = &s.head.date_of_birth[..4];
     let commune = s
@@ -129,6 +134,6 @@ fn print_tour(s: &Samples) {
     println!(
         "\nWith grpcurl: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" \
          -H \"x-dancu-purpose: residence_management\" -d '{{\"personal_id\":\"{id}\"}}' \
-         localhost:50051 dancu.identity.v1.IdentityService/GetCitizen"
+         {host} dancu.identity.v1.IdentityService/GetCitizen"
     );
 }

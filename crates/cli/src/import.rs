@@ -326,7 +326,7 @@ fn read_rows(
         }
         line_number += 1;
         offset += read as u64;
-        if line_number % 8_192 == 0 {
+        if line_number.is_multiple_of(8_192) {
             let _ = local.send(Local::Bytes(offset));
         }
         if line_number <= resume_after {

@@ -505,7 +505,12 @@ impl Generator {
         let digit4 = ((year - 1900) / 100 * 2) as u8 + u8::from(sex == Sex::Female);
         let year_digits = (year % 100) as u8;
         let counter = self.issued.entry((code, digit4, year_digits)).or_insert(0);
-        let serial = (*counter * SERIAL_STRIDE + self.serial_offset) % 1_000_000;
+        // A start of its own per (province, sex, year), so serials do not repeat across
+        // groups; within a group the stride keeps them distinct.
+        let code_number: u64 = code.parse().unwrap_or(0);
+        let group = (code_number * 1_000 + u64::from(digit4) * 100 + u64::from(year_digits))
+            .wrapping_mul(104_729);
+        let serial = (*counter * SERIAL_STRIDE + self.serial_offset + group) % 1_000_000;
         *counter += 1;
         PersonalId::parse(&format!("{code}{digit4}{year_digits:02}{serial:06}"))
             .expect("built from a known province code and digits")
