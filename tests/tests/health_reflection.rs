@@ -57,6 +57,7 @@ async fn health_and_reflection_answer_on_every_service() {
                 "dancu.identity.v1.AuthService",
                 "dancu.identity.v1.CardService",
                 "dancu.identity.v1.ForeignerService",
+                "dancu.identity.v1.ImportService",
             ],
         ),
         (
