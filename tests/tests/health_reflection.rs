@@ -57,11 +57,15 @@ async fn health_and_reflection_answer_on_every_service() {
                 "dancu.identity.v1.AuthService",
                 "dancu.identity.v1.CardService",
                 "dancu.identity.v1.ForeignerService",
+                "dancu.identity.v1.ImportService",
             ],
         ),
         (
             ServiceKind::Records,
-            vec!["dancu.records.v1.RecordsService"],
+            vec![
+                "dancu.records.v1.RecordsService",
+                "dancu.records.v1.AnalysisService",
+            ],
         ),
         (ServiceKind::Audit, vec!["dancu.audit.v1.AuditService"]),
     ];

@@ -6,7 +6,11 @@ mod audit;
 mod bench;
 mod client;
 mod commands;
+mod demo;
 mod exit;
+#[path = "gen.rs"]
+mod generate;
+mod import;
 mod output;
 mod run;
 mod session;
@@ -84,7 +88,8 @@ enum Command {
     /// Foreigners and their accommodation declarations.
     #[command(subcommand)]
     Foreigner(foreigner::ForeignerCommand),
-    /// Subject records: create, get.
+    /// Subjects: create, list, classify, timelines, movement alerts, hotspots, risk,
+    /// scorecards.
     #[command(subcommand)]
     Subject(subject::SubjectCommand),
     /// The audit log: events, subject access report, verify, watch alerts.
@@ -93,6 +98,19 @@ enum Command {
     /// Alerts raised by the audit service: watch, list.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
+    /// Write a deterministic synthetic population (NDJSON): same seed, same bytes.
+    #[command(
+        after_help = "Examples:\n  dancu gen --count 1000000 --seed 7 --out people.ndjson\n  dancu gen --count 20 --seed 1 | head -3"
+    )]
+    Gen(generate::GenArgs),
+    /// Import a population file into identity, resumably, with a progress bar.
+    #[command(
+        after_help = "Example:\n  dancu login --username admin && dancu import people.ndjson --batch 500"
+    )]
+    Import(import::ImportArgs),
+    /// Load a small generated population into a running `dancu up` and print a tour.
+    #[command(after_help = "Example:\n  dancu login --username admin && dancu demo --count 2000")]
+    Demo(demo::DemoArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  dancu completions bash > ~/.local/share/bash-completion/completions/dancu\n  dancu completions zsh > \"${fpath[1]}/_dancu\""
@@ -144,6 +162,9 @@ fn main() -> std::process::ExitCode {
             Command::Audit(command) => audit_commands::run(command, global).await,
             Command::Alerts(command) => alerts::run(command, global).await,
             Command::Completions { .. } => Ok(()),
+            Command::Gen(args) => generate::run(&args),
+            Command::Import(args) => import::run(&args, global).await,
+            Command::Demo(args) => demo::run(&args, global).await,
         }
     });
     match result {

@@ -27,6 +27,11 @@ impl FieldViolations {
         self.violations.is_empty()
     }
 
+    /// The violations recorded so far, as (field, description) pairs.
+    pub fn violations(&self) -> &[(String, String)] {
+        &self.violations
+    }
+
     /// `Ok(())` when empty, else the `INVALID_ARGUMENT` status.
     pub fn check(self) -> Result<(), Status> {
         if self.is_empty() {

@@ -282,6 +282,9 @@ impl Authorizer {
                 self.admin(&entities, principal, resource, "disable_officer", None)
             }
             Action::ListUnits => self.admin(&entities, principal, resource, "list_units", None),
+            Action::ImportCitizens => {
+                self.admin(&entities, principal, resource, "import_citizens", None)
+            }
             Action::ReadAudit => {
                 let (allowed, ids) = self.query(
                     &entities,

@@ -27,19 +27,21 @@ pub enum Role {
     SystemAdmin,
     /// Service account of an internal service or a relying party.
     Service,
+    /// Loads citizens in bulk (migration, demonstration data); reads nobody.
+    DataImporter,
 }
 
 /// A string is not a role code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown role; valid roles are: residence_registrar, investigator, reconnaissance_officer, \
-     analyst, auditor, unit_admin, system_admin, service"
+     analyst, auditor, unit_admin, system_admin, service, data_importer"
 )]
 pub struct UnknownRole;
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::ResidenceRegistrar,
         Role::Investigator,
         Role::ReconnaissanceOfficer,
@@ -48,6 +50,7 @@ impl Role {
         Role::UnitAdmin,
         Role::SystemAdmin,
         Role::Service,
+        Role::DataImporter,
     ];
 
     /// The role's code, as in tokens and policies.
@@ -62,6 +65,7 @@ impl Role {
             Role::UnitAdmin => "unit_admin",
             Role::SystemAdmin => "system_admin",
             Role::Service => "service",
+            Role::DataImporter => "data_importer",
         }
     }
 }
@@ -171,6 +175,8 @@ pub enum Action {
     ListUnits,
     /// Read the audit log.
     ReadAudit,
+    /// Import citizens in bulk through the resource unit (the caller's own).
+    ImportCitizens,
 }
 
 impl Action {

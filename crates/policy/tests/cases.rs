@@ -100,6 +100,7 @@ fn action(code: &str) -> Action {
             "disable_officer" => Action::DisableOfficer,
             "list_units" => Action::ListUnits,
             "read_audit" => Action::ReadAudit,
+            "import_citizens" => Action::ImportCitizens,
             other => panic!("unknown action {other}"),
         },
     }

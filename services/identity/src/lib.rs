@@ -21,6 +21,7 @@ use dancu_proto::identity::v1::change_feed_service_server::ChangeFeedServiceServ
 use dancu_proto::identity::v1::foreigner_service_server::ForeignerServiceServer;
 use dancu_proto::identity::v1::household_service_server::HouseholdServiceServer;
 use dancu_proto::identity::v1::identity_service_server::IdentityServiceServer;
+use dancu_proto::identity::v1::import_service_server::ImportServiceServer;
 use dancu_proto::identity::v1::residence_service_server::ResidenceServiceServer;
 use std::future::Future;
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub const ADMIN_SERVICE_NAME: &str = "dancu.identity.v1.AdminService";
 pub const RESIDENCE_SERVICE_NAME: &str = "dancu.identity.v1.ResidenceService";
 /// Fully-qualified name of the household service.
 pub const HOUSEHOLD_SERVICE_NAME: &str = "dancu.identity.v1.HouseholdService";
+/// Fully-qualified name of the bulk import service.
+pub const IMPORT_SERVICE_NAME: &str = "dancu.identity.v1.ImportService";
 /// Fully-qualified name of the change-feed service.
 pub const CHANGE_FEED_SERVICE_NAME: &str = "dancu.identity.v1.ChangeFeedService";
 
@@ -127,6 +130,11 @@ pub async fn run(
         outbox,
         Arc::new(tokio::sync::Notify::new()),
     ));
+    let importer = Arc::new(app::Importer::new(
+        journal.clone(),
+        units.clone(),
+        policy.clone(),
+    ));
     let admin = Arc::new(Administration::new(
         store_for_access,
         units,
@@ -144,6 +152,7 @@ pub async fn run(
         citizens, access,
     )))
     .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
+    .add_service(ImportServiceServer::new(api::ImportApi::new(importer)))
     .add_service(AdminServiceServer::new(api::AdminApi::new(admin)))
     .add_service(CardServiceServer::new(api::CardApi::new(
         cards,
@@ -180,6 +189,7 @@ pub async fn run(
                 CHANGE_FEED_SERVICE_NAME,
                 CARD_SERVICE_NAME,
                 FOREIGNER_SERVICE_NAME,
+                IMPORT_SERVICE_NAME,
             ],
             routes,
             verifier,

@@ -9,6 +9,7 @@ mod citizens;
 mod feed;
 mod foreigners;
 mod households;
+mod import;
 mod register_errors;
 mod residence;
 
@@ -19,6 +20,7 @@ pub use citizens::IdentityApi;
 pub use feed::ChangeFeedApi;
 pub use foreigners::ForeignerApi;
 pub use households::HouseholdApi;
+pub use import::ImportApi;
 pub use residence::ResidenceApi;
 
 use crate::app::IdentityError;

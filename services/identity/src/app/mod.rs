@@ -13,6 +13,7 @@ mod feed;
 mod foreigners;
 mod guard;
 mod households;
+mod import;
 mod journal;
 mod officers;
 mod register_error;
@@ -33,6 +34,9 @@ pub use foreigners::{
 };
 pub use guard::PurposeGuard;
 pub use households::{HouseholdView, Households, NewMember};
+pub use import::{
+    BatchOutcome, IMPORT_RESOURCE, ImportCandidate, ImportResidence, Importer, RowError,
+};
 pub use journal::Journal;
 pub use officers::{Administration, NewOfficer, NewUnit, actor, admin_context};
 pub use register_error::RegisterError;

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 /// Advisory-lock key that serialises feed appends on PostgreSQL ("dancu feed").
-const FEED_LOCK_KEY: i64 = 0x6461_6e63_7566_6565;
+pub(super) const FEED_LOCK_KEY: i64 = 0x6461_6e63_7566_6565;
 
 impl IdentityStore {
     /// Appends a change inside the caller's transaction `txn`.

@@ -13,6 +13,7 @@ mod entity_register;
 mod feed;
 mod foreigners;
 mod households;
+mod import;
 mod migration;
 mod migration_access;
 mod migration_cards;
@@ -37,6 +38,7 @@ pub use entity_register::household::Model as HouseholdRow;
 pub use entity_register::household_member::Model as HouseholdMemberRow;
 pub use entity_register::residence_event::Model as ResidenceEventRow;
 pub use foreigners::ForeignerFilter;
+pub use import::ImportRow;
 pub use migration::Migrator;
 pub use residence::ResidenceUpdate;
 

@@ -1,0 +1,144 @@
+//! The NDJSON line format: one JSON object per line, told apart by its `kind`.
+//!
+//! The same types read the file back (`dancu import`), so the format is defined once.
+//! Dates are `YYYY-MM-DD` (or `YYYY` / `YYYY-MM` when partial); codes are lower-case.
+
+use serde::{Deserialize, Serialize};
+
+/// One line of a population file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // one line at a time; boxing buys nothing
+pub enum Line {
+    /// A Vietnamese citizen of the population register.
+    Citizen(CitizenLine),
+    /// A foreign national staying in Viet Nam.
+    Foreigner(ForeignerLine),
+    /// A subject of police records about a citizen of the file.
+    Subject(SubjectLine),
+}
+
+/// A citizen, with household membership and residence history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CitizenLine {
+    /// 12-digit personal ID, consistent with sex, birth year and birth province.
+    pub personal_id: String,
+    /// Full name, NFC.
+    pub full_name: String,
+    /// `male` or `female`.
+    pub sex: String,
+    /// Date of birth.
+    pub date_of_birth: String,
+    /// Place of birth (province name).
+    #[serde(default)]
+    pub place_of_birth: String,
+    /// Home town (province name).
+    #[serde(default)]
+    pub home_town: String,
+    /// Ethnicity.
+    #[serde(default)]
+    pub ethnicity: String,
+    /// Religion, empty for none.
+    #[serde(default)]
+    pub religion: String,
+    /// Nationality, ISO 3166-1 alpha-3.
+    #[serde(default)]
+    pub nationality: String,
+    /// `a`, `b`, `ab`, `o` or empty.
+    #[serde(default)]
+    pub blood_type: String,
+    /// `single`, `married`, `divorced`, `widowed` or empty.
+    #[serde(default)]
+    pub marital_status: String,
+    /// Phone number or empty.
+    #[serde(default)]
+    pub phone: String,
+    /// E-mail address or empty.
+    #[serde(default)]
+    pub email: String,
+    /// Father's personal ID or empty.
+    #[serde(default)]
+    pub father_id: String,
+    /// Mother's personal ID or empty.
+    #[serde(default)]
+    pub mother_id: String,
+    /// Spouse's personal ID or empty.
+    #[serde(default)]
+    pub spouse_id: String,
+    /// `alive`, `deceased` or `missing`.
+    #[serde(default)]
+    pub life_status: String,
+    /// Date of death or disappearance, empty when alive.
+    #[serde(default)]
+    pub life_status_date: String,
+    /// Generated household key (shared by the members), empty for none.
+    #[serde(default)]
+    pub household: String,
+    /// Relation to the household head: `head`, `spouse`, `child`, …
+    #[serde(default)]
+    pub relation: String,
+    /// Residence history, oldest first.
+    #[serde(default)]
+    pub residence: Vec<ResidenceLine>,
+}
+
+/// One residence of a citizen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidenceLine {
+    /// `permanent` or `temporary`.
+    pub kind: String,
+    /// Five-digit commune code.
+    pub commune: String,
+    /// Address in the commune.
+    pub address: String,
+    /// First day.
+    pub from: String,
+    /// Last day, empty while in force (permanent residence).
+    #[serde(default)]
+    pub until: String,
+}
+
+/// A foreign national.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignerLine {
+    /// Passport number.
+    pub passport_number: String,
+    /// Nationality, ISO 3166-1 alpha-3.
+    pub nationality: String,
+    /// Full name as in the passport (Latin script).
+    pub full_name: String,
+    /// `male` or `female`.
+    pub sex: String,
+    /// Date of birth.
+    pub date_of_birth: String,
+    /// Day of entry into Viet Nam.
+    pub entry_date: String,
+    /// Commune of the declared accommodation.
+    pub commune: String,
+    /// Address of the accommodation.
+    pub address: String,
+}
+
+/// A subject of records: a citizen under a classification, with a timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectLine {
+    /// Personal ID of a citizen of the same file.
+    pub personal_id: String,
+    /// Classification code, e.g. `drug_related`.
+    pub classification: String,
+    /// Code of the unit that owns the record, e.g. `CAT-01`.
+    pub owning_unit: String,
+    /// Events, oldest first.
+    pub timeline: Vec<TimelineLine>,
+}
+
+/// One event of a subject's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineLine {
+    /// Day of the event.
+    pub date: String,
+    /// Source kind code, e.g. `investigation`.
+    pub source: String,
+    /// What happened (free text).
+    pub summary: String,
+}
