@@ -17,7 +17,7 @@ use super::model::{DATE, class_to_row};
 use super::subject_cases::touched;
 use super::subjects::{actor, authorization, owning_area};
 use super::{RecordsError, SubjectCases};
-use crate::store::{GroupCount, Scope};
+use crate::store::{GroupCount, Scope, SubjectRow};
 use chrono::NaiveDate;
 use dancu_kit::call::CallContext;
 use dancu_policy::{Action, AreaPath, Decision};
@@ -286,6 +286,38 @@ impl Analysis {
         Ok(risk::indicator(&active, &facts, today))
     }
 
+    /// The subjects of `unit` (the caller's own when empty), once the purpose and the
+    /// caller's right to read the unit's records are checked: the unit, its subjects, the
+    /// area its records live in, and the decision.
+    async fn unit_subjects(
+        &self,
+        ctx: &CallContext,
+        unit: &str,
+    ) -> Result<(String, Vec<SubjectRow>, AreaPath, Decision), RecordsError> {
+        self.cases.check_purpose(ctx, None).await?;
+        let unit = if unit.is_empty() {
+            ctx.principal.unit.clone()
+        } else {
+            unit.to_owned()
+        };
+        let rows = self.cases.store().subjects_of_unit(&unit).await?;
+        // The unit's records live in its area; a unit without subjects is judged by the
+        // caller's own jurisdiction (there is nothing to reveal).
+        let jurisdiction = actor(ctx).jurisdiction;
+        if rows.is_empty() && unit != ctx.principal.unit && jurisdiction.is_none() {
+            self.cases
+                .audit(ctx, None, None, Code::PermissionDenied)
+                .await?;
+            return Err(RecordsError::Denied);
+        }
+        let area = match rows.first() {
+            Some(row) => owning_area(&row.owning_area),
+            None => jurisdiction.unwrap_or_else(AreaPath::nation),
+        };
+        let decision = self.allow(ctx, area.clone()).await?;
+        Ok((unit, rows, area, decision))
+    }
+
     /// The data-quality scorecard of `unit` (the caller's own when empty), with at most
     /// the offences the caller asked for kept by the API.
     pub async fn scorecard(
@@ -293,27 +325,8 @@ impl Analysis {
         ctx: &CallContext,
         unit: &str,
     ) -> Result<UnitScorecard, RecordsError> {
-        self.cases.check_purpose(ctx, None).await?;
-        let unit = if unit.is_empty() {
-            ctx.principal.unit.clone()
-        } else {
-            unit.to_owned()
-        };
+        let (unit, rows, area, decision) = self.unit_subjects(ctx, unit).await?;
         let store = self.cases.store();
-        let rows = store.subjects_of_unit(&unit).await?;
-        // The unit's records live in its area; a unit without subjects is judged by the
-        // caller's own jurisdiction (there is nothing to reveal).
-        let area = match rows.first() {
-            Some(row) => owning_area(&row.owning_area),
-            None => actor(ctx).jurisdiction.unwrap_or_else(AreaPath::nation),
-        };
-        if rows.is_empty() && unit != ctx.principal.unit && actor(ctx).jurisdiction.is_none() {
-            self.cases
-                .audit(ctx, None, None, Code::PermissionDenied)
-                .await?;
-            return Err(RecordsError::Denied);
-        }
-        let decision = self.allow(ctx, area.clone()).await?;
         let hidden = self.hidden(ctx, area)?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut classes: HashMap<String, Vec<scorecard::ClassFacts>> = HashMap::new();
@@ -403,18 +416,7 @@ impl Analysis {
         ctx: &CallContext,
         unit: &str,
     ) -> Result<Revalidation, RecordsError> {
-        self.cases.check_purpose(ctx, None).await?;
-        let unit = if unit.is_empty() {
-            ctx.principal.unit.clone()
-        } else {
-            unit.to_owned()
-        };
-        let rows = self.cases.store().subjects_of_unit(&unit).await?;
-        let area = match rows.first() {
-            Some(row) => owning_area(&row.owning_area),
-            None => actor(ctx).jurisdiction.unwrap_or_else(AreaPath::nation),
-        };
-        let decision = self.allow(ctx, area).await?;
+        let (_, rows, _, decision) = self.unit_subjects(ctx, unit).await?;
         let outcome = self.revalidator.run(&rows).await;
         let code = match &outcome {
             Ok(_) => Code::Ok,
