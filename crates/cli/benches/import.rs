@@ -120,7 +120,12 @@ async fn main() -> anyhow::Result<()> {
         std::process::Command::new(env!("CARGO_BIN_EXE_dancu"))
             .arg("import")
             .arg(&file)
-            .args(["--endpoint", &endpoint, "--batch", &batch.to_string()])
+            .args([
+                "--identity-endpoint",
+                &endpoint,
+                "--batch",
+                &batch.to_string(),
+            ])
             .env("DANCU_USER", "admin")
             .env("DANCU_PASSWORD", ADMIN_PASSWORD)
             .stderr(std::process::Stdio::inherit())
