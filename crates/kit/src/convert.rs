@@ -53,6 +53,14 @@ pub fn timestamp_to_us(ts: &prost_types::Timestamp) -> Option<i64> {
     chrono::DateTime::from_timestamp(ts.seconds, ts.nanos as u32).map(|t| t.timestamp_micros())
 }
 
+/// Today's date in the register's calendar: Vietnam time (UTC+7, no daylight saving). Every
+/// service dates residences, classifications and analysis windows by it, so a day does not
+/// change seven hours apart from one service to another.
+#[must_use]
+pub fn today_in_vietnam() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,13 @@ pub fn encode_token(kind: &str, last_key: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{last_key}"))
 }
 
+/// The `next_page_token` of a page: the token of its last key when more may follow, else
+/// empty.
+#[must_use]
+pub fn next_page_token(kind: &str, next: Option<&str>) -> String {
+    next.map(|key| encode_token(kind, key)).unwrap_or_default()
+}
+
 /// Decodes a token of `kind`: `Ok(None)` for an empty token (first page), `Err(())` for a
 /// token this list did not issue.
 #[allow(clippy::result_unit_err)]

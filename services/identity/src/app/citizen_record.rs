@@ -313,7 +313,7 @@ pub fn province_of(areas: &AreaTable, commune: &str, field: &str) -> Result<Stri
 
 /// Today's date in the register's calendar: Vietnam time (UTC+7, no daylight saving).
 pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+    dancu_kit::convert::today_in_vietnam()
 }
 
 /// A date in storage form, `YYYY-MM-DD`.

@@ -6,7 +6,7 @@ use crate::app::analysis::risk::RiskLevel;
 use crate::app::analysis::scorecard::Dimension;
 use crate::app::analysis::{Analysis, HotspotQuery, Level};
 use dancu_kit::call::CallContext;
-use dancu_kit::convert::{date_to_proto, timestamp_from_us};
+use dancu_kit::convert::{date_to_proto, timestamp_from_us, today_in_vietnam as today};
 use dancu_kit::error::FieldViolations;
 use dancu_proto::records::v1 as pb;
 use dancu_proto::records::v1::analysis_service_server::AnalysisService;
@@ -48,11 +48,6 @@ impl AnalysisApi {
             Err(e) => e.into(),
         }
     }
-}
-
-/// Today in the register's calendar (Vietnam time, UTC+7).
-fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
 }
 
 /// A number in `1..=max`, `default` when 0.

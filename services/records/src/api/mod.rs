@@ -14,7 +14,7 @@ use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
 use dancu_kit::convert::{date_to_proto, timestamp_from_us};
 use dancu_kit::error::{FieldViolations, invalid_field, storage};
-use dancu_kit::paging::encode_token;
+use dancu_kit::paging::next_page_token;
 use dancu_proto::records::v1 as pb;
 use dancu_proto::records::v1::records_service_server::RecordsService;
 use std::pin::Pin;
@@ -157,10 +157,7 @@ impl RecordsService for RecordsApi {
                 .into_iter()
                 .map(subjects::subject_to_proto)
                 .collect(),
-            next_page_token: page
-                .next
-                .map(|key| encode_token(subjects::SUBJECTS_PAGE, &key))
-                .unwrap_or_default(),
+            next_page_token: next_page_token(subjects::SUBJECTS_PAGE, page.next.as_deref()),
         }))
     }
 
@@ -232,10 +229,7 @@ impl RecordsService for RecordsApi {
                 .into_iter()
                 .map(subjects::entry_to_proto)
                 .collect(),
-            next_page_token: page
-                .next
-                .map(|key| encode_token(&kind, &key))
-                .unwrap_or_default(),
+            next_page_token: next_page_token(&kind, page.next.as_deref()),
         }))
     }
 
@@ -265,10 +259,7 @@ impl RecordsService for RecordsApi {
                 .into_iter()
                 .map(subjects::alert_to_proto)
                 .collect(),
-            next_page_token: page
-                .next
-                .map(|key| encode_token(subjects::ALERTS_PAGE, &key))
-                .unwrap_or_default(),
+            next_page_token: next_page_token(subjects::ALERTS_PAGE, page.next.as_deref()),
         }))
     }
 

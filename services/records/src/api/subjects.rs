@@ -78,7 +78,7 @@ pub(crate) fn date(
 }
 
 fn not_future(field: &str, value: Option<NaiveDate>, violations: &mut FieldViolations) {
-    if value.is_some_and(|d| d > chrono::Utc::now().date_naive()) {
+    if value.is_some_and(|d| d > dancu_kit::convert::today_in_vietnam()) {
         violations.add(field, "must not be in the future");
     }
 }
@@ -164,8 +164,7 @@ pub(crate) fn list(
             };
             filter.status = Some((
                 code.to_owned(),
-                chrono::Utc::now()
-                    .date_naive()
+                dancu_kit::convert::today_in_vietnam()
                     .format("%Y-%m-%d")
                     .to_string(),
             ));

@@ -63,7 +63,7 @@ impl SubjectCases {
             .await?;
         let personal_id = Some(subject.personal_id.as_str()).filter(|p| !p.is_empty());
         let granted = authorization(ctx, &decision);
-        let today = chrono::Utc::now().date_naive();
+        let today = dancu_kit::convert::today_in_vietnam();
         let txn = self.store.begin().await?;
         let mut existing = Vec::new();
         for row in self
@@ -131,7 +131,7 @@ impl SubjectCases {
             self.audit(ctx, None, Some(id), Code::NotFound).await?;
             return Err(RecordsError::Missing("classification"));
         };
-        let today = chrono::Utc::now().date_naive();
+        let today = dancu_kit::convert::today_in_vietnam();
         let class = class_from_row(row, today)?;
         let (subject, decision) = self
             .authorized_subject(

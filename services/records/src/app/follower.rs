@@ -175,7 +175,7 @@ impl Follower {
             .and_then(timestamp_to_us)
             .unwrap_or_default();
         let now = chrono::Utc::now().timestamp_micros();
-        let today = chrono::Utc::now().date_naive();
+        let today = dancu_kit::convert::today_in_vietnam();
         let subjects = self
             .store
             .subjects_of_citizen(self.store.connection(), &change.personal_id)

@@ -53,7 +53,8 @@ fn life_status(citizen: &Citizen) -> &'static str {
     }
 }
 
-fn lookup_error(status: tonic::Status) -> RecordsError {
+/// The records error of a failed identity lookup: not found, refused, or unavailable.
+pub(crate) fn lookup_error(status: tonic::Status) -> RecordsError {
     match status.code() {
         Code::NotFound => RecordsError::PersonUnknown,
         Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument => {

@@ -362,7 +362,7 @@ impl SubjectCases {
         rows: Vec<SubjectRow>,
     ) -> Result<Vec<Subject>, RecordsError> {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let today = chrono::Utc::now().date_naive();
+        let today = dancu_kit::convert::today_in_vietnam();
         let mut classes = Vec::new();
         for row in self
             .store

@@ -1,13 +1,13 @@
 //! Resident counts per commune, asked of identity (`CountResidents`) on the caller's
 //! behalf, so identity audits the count under the caller's name.
 
+use crate::app::identity::lookup_error;
 use crate::app::{Asker, IdentityDirectory, RecordsError};
 use dancu_kit::call::CallContext;
 use dancu_kit::client::TracedChannel;
 use dancu_proto::identity::v1::CountResidentsRequest;
 use dancu_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use std::collections::HashMap;
-use tonic::Code;
 
 /// Client of identity's resident counts.
 #[derive(Clone)]
@@ -35,20 +35,13 @@ impl ResidentCounts {
                 province_code: province.unwrap_or_default().to_owned(),
             },
         )?;
-        let counts = match self.client.clone().count_residents(request).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => {
-                return Err(match status.code() {
-                    Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument => {
-                        RecordsError::IdentityDenied(status)
-                    }
-                    code => {
-                        tracing::warn!(?code, "identity resident count failed");
-                        RecordsError::IdentityUnavailable
-                    }
-                });
-            }
-        };
+        let counts = self
+            .client
+            .clone()
+            .count_residents(request)
+            .await
+            .map_err(lookup_error)?
+            .into_inner();
         Ok(counts
             .communes
             .into_iter()
