@@ -167,6 +167,23 @@ async fn a_supervised_subject_moving_alerts_the_owning_unit_exactly_once_across_
         .await
         .expect("the stream ends");
     assert!(!matches!(ended, Some(Ok(_))), "no alert after shutdown");
+    // The follower's position is stored with the alert (not only derivable from the
+    // snapshot times), so the restart below resumes from it.
+    let store = dancu_records::store::RecordsStore::open(
+        &cluster.config.database_url(ServiceKind::Records),
+        1,
+    )
+    .await
+    .expect("open the records store");
+    assert!(
+        !store
+            .feed_cursor(dancu_records::store::IDENTITY_FEED)
+            .await
+            .expect("read the stored cursor")
+            .is_empty(),
+        "the feed cursor is persisted"
+    );
+    drop(store);
     cluster.restart(ServiceKind::Records).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let alerts = alerts_until(&cluster, owner.token(), 1).await;
