@@ -258,7 +258,7 @@ async fn only_importers_import_and_malformed_streams_are_refused() {
     let importer = cluster
         .officer(&token, "imp1", "BCA-C06", &["data_importer"], None)
         .await;
-    let status = import(&cluster, importer.token(), rows.clone(), 5_000)
+    let status = import(&cluster, importer.token(), rows.clone(), 20_000)
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);

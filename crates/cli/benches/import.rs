@@ -4,7 +4,7 @@
 //! Run: `cargo bench -p dancu --bench import` (SQLite in a temporary directory), or with
 //! `DANCU_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a
 //! fresh database is created and dropped). `DANCU_BENCH_CITIZENS` changes the population,
-//! `DANCU_BENCH_BATCH` the rows per batch (default 500).
+//! `DANCU_BENCH_BATCH` the rows per batch (default 2000, as `dancu import`).
 //!
 //! The file is generated first (`dancu_popgen`, seed 7) and not timed; identity and audit
 //! run in this process; the timed part is the `dancu import` process from start to summary
@@ -16,6 +16,10 @@ use sea_orm::ConnectionTrait;
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+/// The allocator of the bench, as in the `dancu` binary (see `mimalloc` in the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 
@@ -29,7 +33,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let count = env_number("DANCU_BENCH_CITIZENS", 1_000_000);
-    let batch = env_number("DANCU_BENCH_BATCH", 500);
+    let batch = env_number("DANCU_BENCH_BATCH", 2000);
     let data_dir = tempfile::tempdir()?;
     let postgres = std::env::var("DANCU_BENCH_POSTGRES_URL").ok();
     let mut config = Config {

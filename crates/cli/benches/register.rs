@@ -27,6 +27,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
+/// The allocator of the bench, as in the `dancu` binary (see `mimalloc` in the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 /// Rows per INSERT statement and statements per transaction while seeding.
 const ROWS_PER_STATEMENT: usize = 500;

@@ -30,8 +30,9 @@ use tonic::transport::Channel;
 pub struct ImportArgs {
     /// NDJSON population file (as written by `dancu gen`).
     pub file: PathBuf,
-    /// Rows per committed batch (1 to 2000).
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=2000))]
+    /// Rows per committed batch (1 to 10000). Larger batches commit fewer times, and each
+    /// commit rewrites the index pages it touched: 2000 imports about twice as fast as 500.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub batch: u32,
     /// Ignore (and overwrite) an existing checkpoint: start from the first line.
     #[arg(long)]

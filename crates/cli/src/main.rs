@@ -15,6 +15,10 @@ mod output;
 mod run;
 mod session;
 
+/// The allocator of the binaries (see `mimalloc` in the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use commands::{alerts, audit as audit_commands, card, citizen, foreigner, household, login};
 use commands::{residence, subject};

@@ -3,12 +3,15 @@
 //! 1. durable appends per second: batches of 1,000 events (what relays send) through
 //!    `AuditLog::append` — dedup check, subject HMAC, leaf hashing, alert rules, one
 //!    transaction with events + leaves, then the in-memory tree — on SQLite (WAL) in a
-//!    temporary directory, or PostgreSQL when `DANCU_BENCH_POSTGRES_URL` is set;
+//!    temporary directory, or PostgreSQL when `DANCU_BENCH_POSTGRES_URL` is set. Two
+//!    relays (identity's and records') send concurrently, each waiting for the
+//!    acknowledgement of its batch before sending the next;
 //! 2. inclusion-proof latency (p50/p99) on a 1,000,000-leaf tree, through the same
 //!    `AuditLog::inclusion_proof` the RPC calls, at random leaves of the full tree.
 //!
 //! `DANCU_BENCH_EVENTS` sets the number of appended events (default 1,000,000; the proof
-//! benchmark then runs on the log just written).
+//! benchmark then runs on the log just written), `DANCU_BENCH_RELAYS` the number of
+//! concurrent relays (default 2), `DANCU_BENCH_BATCH` the events per batch (default 1,000).
 
 use dancu_audit::app::{AuditLog, LeafRef, SubmittedEvent};
 use dancu_audit::store::{AuditStore, NewEvent};
@@ -17,7 +20,9 @@ use dancu_kit::config::Config;
 use hdrhistogram::Histogram;
 use std::time::Instant;
 
-const BATCH: usize = 1000;
+/// The allocator of the bench, as in the `dancu` binary (see `mimalloc` in the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn event(i: u64) -> SubmittedEvent {
     let subject = PersonalId::parse(&format!("00109{:07}", i % 10_000_000)).ok();
@@ -51,6 +56,15 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    let batch_size: usize = std::env::var("DANCU_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let relays: usize = std::env::var("DANCU_BENCH_RELAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
+        .max(1);
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, backend) = match std::env::var("DANCU_BENCH_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => (url, "PostgreSQL"),
@@ -64,29 +78,46 @@ async fn main() {
     };
     let config = Config::default();
     let store = AuditStore::open(&url, 4).await.expect("store");
-    let log = AuditLog::open(store, &config).await.expect("log");
+    let log = std::sync::Arc::new(AuditLog::open(store, &config).await.expect("log"));
 
     // Pre-build the batches so only appending is timed.
     let mut batches = Vec::new();
     let mut i = 0;
     while i < events {
-        let n = BATCH.min((events - i) as usize);
+        let n = batch_size.min((events - i) as usize);
         batches.push((i..i + n as u64).map(event).collect::<Vec<_>>());
         i += n as u64;
     }
-    let mut batch_us = Histogram::<u64>::new(3).expect("histogram");
+    // Each relay (a service's outbox relay) sends its share of the batches, one at a time,
+    // waiting for each acknowledgement, as `dancu-audit-client` does.
+    let mut shares: Vec<Vec<Vec<SubmittedEvent>>> = vec![Vec::new(); relays];
+    for (n, batch) in batches.into_iter().enumerate() {
+        shares[n % relays].push(batch);
+    }
     let started = Instant::now();
-    for batch in batches {
-        let t = Instant::now();
-        let outcome = log.append(batch).await.expect("append");
-        assert_eq!(outcome.duplicates, 0);
-        batch_us
-            .record(t.elapsed().as_micros() as u64)
-            .expect("record");
+    let mut tasks = tokio::task::JoinSet::new();
+    for share in shares {
+        let log = log.clone();
+        tasks.spawn(async move {
+            let mut batch_us = Histogram::<u64>::new(3).expect("histogram");
+            for batch in share {
+                let t = Instant::now();
+                let outcome = log.append(batch).await.expect("append");
+                assert_eq!(outcome.duplicates, 0);
+                batch_us
+                    .record(t.elapsed().as_micros() as u64)
+                    .expect("record");
+            }
+            batch_us
+        });
+    }
+    let mut batch_us = Histogram::<u64>::new(3).expect("histogram");
+    while let Some(relay) = tasks.join_next().await {
+        batch_us.add(relay.expect("relay")).expect("histogram");
     }
     let elapsed = started.elapsed();
     println!(
-        "durable appends ({backend}, batches of {BATCH}): {events} events in {:.2} s = {:.0} events/s; batch commit p50 {:.1} ms, p99 {:.1} ms",
+        "durable appends ({backend}, {relays} relays, batches of {batch_size}): {events} events in {:.2} s = {:.0} events/s; batch commit p50 {:.1} ms, p99 {:.1} ms",
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64(),
         batch_us.value_at_quantile(0.5) as f64 / 1000.0,

@@ -7,11 +7,13 @@
 //! rows and exports, not against theft of the whole database.
 
 pub mod alerts;
+mod append;
 mod log;
 
+use append::WriterState;
 pub use log::{EntryView, LeafRef};
 
-use crate::store::{AuditStore, EventFilter, NewEvent, PlacedEvent, StoredAlert, StoredEvent};
+use crate::store::{AuditStore, EventFilter, NewEvent, StoredAlert, StoredEvent};
 use alerts::{AlertKind, AlertRules, Observed};
 use base64::Engine;
 use dancu_domain::PersonalId;
@@ -89,19 +91,22 @@ pub struct SignedCheckpoint {
 pub struct AuditLog {
     store: AuditStore,
     subject_key: Vec<u8>,
-    /// One writer at a time, so leaf order equals commit order and a reader paginating by
-    /// `seq` never skips an event committed late.
+    /// Places batches one at a time (leaf indexes, alert ids, alert windows).
     writer: tokio::sync::Mutex<WriterState>,
+    /// Commits placed batches one at a time, in placement order: a batch queues here
+    /// before it lets go of `writer`, so leaf order equals commit order and a reader
+    /// paginating by `seq` never skips an event committed late.
+    committer: tokio::sync::Mutex<()>,
+    /// Set when a placed batch failed to commit: the batches placed after it are refused,
+    /// and the next placement first re-reads the stored state.
+    broken: std::sync::atomic::AtomicBool,
+    /// Woken whenever the events of an in-flight batch settle (committed or refused).
+    settled: tokio::sync::Notify,
     /// The Merkle tree of every committed leaf.
     tree: RwLock<Tree>,
     signer: NoteSigner,
     origin: String,
     alerts_tx: broadcast::Sender<StoredAlert>,
-}
-
-struct WriterState {
-    rules: AlertRules,
-    next_alert_id: i64,
 }
 
 impl AuditLog {
@@ -160,6 +165,7 @@ impl AuditLog {
             ));
         }
         let next_alert_id = store.last_alert_id().await? + 1;
+        let next_leaf = tree.size() as i64;
         let (alerts_tx, _) = broadcast::channel(ALERT_BUFFER);
         Ok(Self {
             store,
@@ -167,7 +173,12 @@ impl AuditLog {
             writer: tokio::sync::Mutex::new(WriterState {
                 rules,
                 next_alert_id,
+                next_leaf,
+                in_flight: HashSet::new(),
             }),
+            committer: tokio::sync::Mutex::new(()),
+            broken: std::sync::atomic::AtomicBool::new(false),
+            settled: tokio::sync::Notify::new(),
             tree: RwLock::new(tree),
             signer,
             origin,
@@ -180,131 +191,7 @@ impl AuditLog {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.subject_key)
             .expect("HMAC accepts keys of any length");
         mac.update(subject.as_str().as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-
-    /// Appends a batch: events whose id is already stored are skipped; the new ones become
-    /// leaves of the log, in order, and the alerts they raise are stored with them in the
-    /// same transaction.
-    pub async fn append(&self, batch: Vec<SubmittedEvent>) -> Result<AppendOutcome, AuditError> {
-        let total = batch.len() as u64;
-        let mut seen = HashSet::new();
-        let events: Vec<NewEvent> = batch
-            .into_iter()
-            .filter(|e| seen.insert(e.event.event_id.clone()))
-            .map(|submitted| {
-                let mut event = submitted.event;
-                event.subject_hash = submitted
-                    .subject
-                    .map(|s| self.subject_hash(&s))
-                    .unwrap_or_default();
-                event
-            })
-            .collect();
-        let mut writer = self.writer.lock().await;
-        let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
-        let stored = self.store.existing_ids(&ids).await?;
-        let events: Vec<NewEvent> = events
-            .into_iter()
-            .filter(|e| !stored.contains(&e.event_id))
-            .collect();
-        let accepted = events.len() as u64;
-        if events.is_empty() {
-            return Ok(AppendOutcome {
-                accepted,
-                duplicates: total,
-            });
-        }
-        let accept_time_us = chrono::Utc::now().timestamp_micros();
-        let start = self.tree_size() as i64;
-        let mut alerts = Vec::new();
-        let placed: Vec<PlacedEvent> = events
-            .into_iter()
-            .enumerate()
-            .map(|(i, event)| {
-                let leaf_index = start + i as i64;
-                let leaf_hash = new_entry(&event, leaf_index, accept_time_us).leaf_hash();
-                let raised = writer.rules.observe(observed(
-                    &event.actor_id,
-                    &event.subject_hash,
-                    &event.resource_type,
-                    &event.outcome,
-                    &event.decision,
-                    &event.break_glass,
-                    event.occur_time_us,
-                ));
-                for (kind, detail) in raised {
-                    alerts.push(StoredAlert {
-                        alert_id: 0,
-                        kind: kind.code().to_owned(),
-                        create_time_us: accept_time_us,
-                        event_id: event.event_id.clone(),
-                        leaf_index,
-                        actor_id: event.actor_id.clone(),
-                        actor_unit: event.actor_unit.clone(),
-                        detail,
-                    });
-                }
-                PlacedEvent {
-                    event,
-                    leaf_index,
-                    leaf_hash,
-                }
-            })
-            .collect();
-        for alert in &mut alerts {
-            alert.alert_id = writer.next_alert_id;
-            writer.next_alert_id += 1;
-        }
-        let hashes: Vec<[u8; 32]> = placed.iter().map(|p| p.leaf_hash).collect();
-        if let Err(error) = self
-            .store
-            .append(placed, accept_time_us, alerts.clone())
-            .await
-        {
-            // The commit may have happened anyway (a connection lost while committing):
-            // take the stored state as the truth before the next append.
-            if let Ok(last) = self.store.last_alert_id().await {
-                writer.next_alert_id = last + 1;
-            }
-            let _ = self.resync_tree().await;
-            return Err(error.into());
-        }
-        {
-            let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
-            for hash in hashes {
-                tree.push(hash);
-            }
-        }
-        drop(writer);
-        for alert in alerts {
-            let _ = self.alerts_tx.send(alert);
-        }
-        Ok(AppendOutcome {
-            accepted,
-            duplicates: total - accepted,
-        })
-    }
-
-    /// Appends to the in-memory tree any stored leaves it lacks (after a failed append
-    /// whose commit went through after all).
-    async fn resync_tree(&self) -> Result<(), AuditError> {
-        let size = self.tree_size() as i64;
-        let stored = self.store.leaves(size, i64::MAX).await?;
-        let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
-        for leaf in stored {
-            let hash: [u8; 32] = leaf.leaf_hash.try_into().map_err(|_| {
-                AuditError::Corrupt(format!("leaf {} is not 32 bytes", leaf.leaf_index))
-            })?;
-            if leaf.leaf_index as u64 == tree.size() {
-                tree.push(hash);
-            }
-        }
-        Ok(())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// One page of events; the cursor to continue from is the last event's `seq`.
@@ -349,6 +236,7 @@ impl AuditLog {
     /// so proofs and consistency still verify.
     pub async fn archive_before(&self, before_us: i64) -> Result<u64, AuditError> {
         let _writer = self.writer.lock().await;
+        let _committer = self.committer.lock().await;
         Ok(self.store.archive_before(before_us).await?)
     }
 

@@ -18,7 +18,6 @@
 use super::{PlacedEvent, StoredAlert};
 use sea_orm::sqlx::{self, Postgres, Sqlite};
 use sea_orm::{ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqliteSynchronous,
 };
@@ -167,7 +166,6 @@ fn ids_sql(n: usize) -> Arc<str> {
 /// Which of `ids` are already stored.
 pub(super) async fn existing_ids(
     db: &DatabaseConnection,
-    writer: Option<&SqliteWriter>,
     ids: &[String],
 ) -> Result<HashSet<String>, DbErr> {
     let mut found = HashSet::new();
@@ -182,22 +180,20 @@ pub(super) async fn existing_ids(
             found.extend(rows.into_iter().map(|(id,)| id));
         }
         _ => {
-            let mut conn = match writer {
-                Some(writer) => Conn::Writer(writer.conn.lock().await),
-                None => Conn::Pooled(
-                    db.get_sqlite_connection_pool()
-                        .acquire()
-                        .await
-                        .map_err(db_err)?,
-                ),
-            };
+            // A pooled reader, not the writer: the next batch is checked while the writer
+            // commits the previous one (the log keeps in-flight ids in memory).
+            let mut conn = db
+                .get_sqlite_connection_pool()
+                .acquire()
+                .await
+                .map_err(db_err)?;
             for chunk in ids.chunks(SQLITE_IDS) {
                 let sql = chunk_sql(&IDS_SQL, SQLITE_IDS, chunk.len(), || ids_sql(chunk.len()));
                 let mut query = sqlx::query_as::<Sqlite, (String,)>(sql);
                 for id in chunk {
                     query = query.bind(id.as_str());
                 }
-                let rows = query.fetch_all(conn.connection()).await.map_err(db_err)?;
+                let rows = query.fetch_all(&mut *conn).await.map_err(db_err)?;
                 found.extend(rows.into_iter().map(|(id,)| id));
             }
         }
@@ -205,28 +201,63 @@ pub(super) async fn existing_ids(
     Ok(found)
 }
 
-/// Stores placed events, their leaves and the alerts they raised, in one transaction.
-pub(super) async fn append(
-    db: &DatabaseConnection,
-    writer: Option<&SqliteWriter>,
+/// A batch ready to be stored: its statements built (SQLite) or its columns gathered
+/// (PostgreSQL), so that storing it is only the database's work. The log prepares the
+/// next batch while the previous one commits.
+pub struct PreparedAppend(Prepared);
+
+enum Prepared {
+    Sqlite(Vec<SqliteInsert>),
+    Postgres {
+        columns: EventColumns,
+        accept_time_us: i64,
+        alerts: Vec<StoredAlert>,
+    },
+}
+
+type SqliteInsert = sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Prepares placed events, their leaves and the alerts they raised for [`commit`].
+pub(super) fn prepare(
+    backend: DbBackend,
     events: Vec<PlacedEvent>,
     accept_time_us: i64,
     alerts: Vec<StoredAlert>,
+) -> PreparedAppend {
+    PreparedAppend(match backend {
+        DbBackend::Postgres => Prepared::Postgres {
+            columns: EventColumns::of(events),
+            accept_time_us,
+            alerts,
+        },
+        _ => Prepared::Sqlite(sqlite_statements(events, accept_time_us, alerts)),
+    })
+}
+
+/// Stores a prepared batch in one transaction.
+pub(super) async fn commit(
+    db: &DatabaseConnection,
+    writer: Option<&SqliteWriter>,
+    prepared: PreparedAppend,
 ) -> Result<(), DbErr> {
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
+    match prepared.0 {
+        Prepared::Postgres {
+            columns,
+            accept_time_us,
+            alerts,
+        } => {
             append_postgres(
                 db.get_postgres_connection_pool(),
-                events,
+                columns,
                 accept_time_us,
                 alerts,
             )
             .await
         }
-        _ => match writer {
+        Prepared::Sqlite(statements) => match writer {
             Some(writer) => {
                 let mut conn = writer.conn.lock().await;
-                append_sqlite(&mut conn, events, accept_time_us, alerts).await?;
+                run_sqlite(&mut conn, statements).await?;
                 // Wake the checkpointer (already awake when the channel is full).
                 let _ = writer.committed.try_send(());
                 Ok(())
@@ -237,34 +268,30 @@ pub(super) async fn append(
                     .acquire()
                     .await
                     .map_err(db_err)?;
-                append_sqlite(&mut conn, events, accept_time_us, alerts).await
+                run_sqlite(&mut conn, statements).await
             }
         },
     }
 }
 
-/// The writer's connection, or a pooled one when there is no writer.
-enum Conn<'a> {
-    Writer(tokio::sync::MutexGuard<'a, SqliteConnection>),
-    Pooled(PoolConnection<Sqlite>),
-}
-
-impl Conn<'_> {
-    fn connection(&mut self) -> &mut SqliteConnection {
-        match self {
-            Conn::Writer(guard) => guard,
-            Conn::Pooled(pooled) => pooled,
-        }
-    }
-}
-
-async fn append_sqlite(
+async fn run_sqlite(
     conn: &mut SqliteConnection,
+    statements: Vec<SqliteInsert>,
+) -> Result<(), DbErr> {
+    let mut tx = conn.begin().await.map_err(db_err)?;
+    for statement in statements {
+        statement.execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+/// The INSERT statements of a batch: leaves, events, alerts.
+fn sqlite_statements(
     events: Vec<PlacedEvent>,
     accept_time_us: i64,
     alerts: Vec<StoredAlert>,
-) -> Result<(), DbErr> {
-    let mut tx = conn.begin().await.map_err(db_err)?;
+) -> Vec<SqliteInsert> {
+    let mut statements = Vec::new();
     for chunk in events.chunks(SQLITE_LEAF_ROWS) {
         let sql = chunk_sql(&LEAVES_SQL, SQLITE_LEAF_ROWS, chunk.len(), || {
             values_sql("audit_leaves", "leaf_index, leaf_hash", 2, chunk.len())
@@ -273,7 +300,7 @@ async fn append_sqlite(
         for p in chunk {
             query = query.bind(p.leaf_index).bind(p.leaf_hash.to_vec());
         }
-        query.execute(&mut *tx).await.map_err(db_err)?;
+        statements.push(query);
     }
     let mut events = events.into_iter().peekable();
     while events.peek().is_some() {
@@ -310,26 +337,25 @@ async fn append_sqlite(
                 .bind(e.policy_ids.join("\n"))
                 .bind(e.client_address);
         }
-        query.execute(&mut *tx).await.map_err(db_err)?;
+        statements.push(query);
     }
     for alert in alerts {
-        sqlx::query::<Sqlite>(
-            "INSERT INTO audit_alerts (alert_id, kind, create_time_us, event_id, leaf_index, \
-             actor_id, actor_unit, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(alert.alert_id)
-        .bind(alert.kind)
-        .bind(alert.create_time_us)
-        .bind(alert.event_id)
-        .bind(alert.leaf_index)
-        .bind(alert.actor_id)
-        .bind(alert.actor_unit)
-        .bind(alert.detail)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        statements.push(
+            sqlx::query::<Sqlite>(
+                "INSERT INTO audit_alerts (alert_id, kind, create_time_us, event_id, \
+                 leaf_index, actor_id, actor_unit, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(alert.alert_id)
+            .bind(alert.kind)
+            .bind(alert.create_time_us)
+            .bind(alert.event_id)
+            .bind(alert.leaf_index)
+            .bind(alert.actor_id)
+            .bind(alert.actor_unit)
+            .bind(alert.detail),
+        );
     }
-    tx.commit().await.map_err(db_err)
+    statements
 }
 
 /// Column-wise copy of a batch, for `UNNEST`.
@@ -356,35 +382,41 @@ struct EventColumns {
     leaf_hash: Vec<Vec<u8>>,
 }
 
+impl EventColumns {
+    fn of(events: Vec<PlacedEvent>) -> Self {
+        let mut c = Self::default();
+        for p in events {
+            let e = p.event;
+            c.event_id.push(e.event_id);
+            c.occur_time_us.push(e.occur_time_us);
+            c.service.push(e.service);
+            c.actor_id.push(e.actor_id);
+            c.actor_unit.push(e.actor_unit);
+            c.rpc.push(e.rpc);
+            c.resource_type.push(e.resource_type);
+            c.resource_id.push(e.resource_id);
+            c.subject_hash.push(e.subject_hash);
+            c.purpose.push(e.purpose);
+            c.case_reference.push(e.case_reference);
+            c.outcome.push(e.outcome);
+            c.trace_id.push(e.trace_id);
+            c.leaf_index.push(p.leaf_index);
+            c.break_glass.push(e.break_glass);
+            c.decision.push(e.decision);
+            c.policy_ids.push(e.policy_ids.join("\n"));
+            c.client_address.push(e.client_address);
+            c.leaf_hash.push(p.leaf_hash.to_vec());
+        }
+        c
+    }
+}
+
 async fn append_postgres(
     pool: &sqlx::PgPool,
-    events: Vec<PlacedEvent>,
+    c: EventColumns,
     accept_time_us: i64,
     alerts: Vec<StoredAlert>,
 ) -> Result<(), DbErr> {
-    let mut c = EventColumns::default();
-    for p in events {
-        let e = p.event;
-        c.event_id.push(e.event_id);
-        c.occur_time_us.push(e.occur_time_us);
-        c.service.push(e.service);
-        c.actor_id.push(e.actor_id);
-        c.actor_unit.push(e.actor_unit);
-        c.rpc.push(e.rpc);
-        c.resource_type.push(e.resource_type);
-        c.resource_id.push(e.resource_id);
-        c.subject_hash.push(e.subject_hash);
-        c.purpose.push(e.purpose);
-        c.case_reference.push(e.case_reference);
-        c.outcome.push(e.outcome);
-        c.trace_id.push(e.trace_id);
-        c.leaf_index.push(p.leaf_index);
-        c.break_glass.push(e.break_glass);
-        c.decision.push(e.decision);
-        c.policy_ids.push(e.policy_ids.join("\n"));
-        c.client_address.push(e.client_address);
-        c.leaf_hash.push(p.leaf_hash.to_vec());
-    }
     let mut tx = pool.begin().await.map_err(db_err)?;
     sqlx::query::<Postgres>(
         "INSERT INTO audit_leaves (leaf_index, leaf_hash) \

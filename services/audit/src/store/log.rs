@@ -1,6 +1,7 @@
 //! Queries of the verifiable log: appending events with their leaves (and the alerts they
 //! raise) in one transaction, reading leaves and entries by index, archiving, alerts.
 
+use super::append::PreparedAppend;
 use super::entity::{alert, event, leaf};
 use super::{AuditStore, NewEvent, StoredAlert, StoredEvent, StoredLeaf};
 use sea_orm::{
@@ -23,7 +24,7 @@ pub struct PlacedEvent {
 impl AuditStore {
     /// Which of `ids` are already stored.
     pub async fn existing_ids(&self, ids: &[String]) -> Result<HashSet<String>, DbErr> {
-        super::append::existing_ids(self.db(), self.writer(), ids).await
+        super::append::existing_ids(self.db(), ids).await
     }
 
     /// Stores placed events, their leaves and the alerts they raised, in one transaction.
@@ -33,7 +34,28 @@ impl AuditStore {
         accept_time_us: i64,
         alerts: Vec<StoredAlert>,
     ) -> Result<(), DbErr> {
-        super::append::append(self.db(), self.writer(), events, accept_time_us, alerts).await
+        self.commit_append(self.prepare_append(events, accept_time_us, alerts))
+            .await
+    }
+
+    /// Prepares what [`AuditStore::append`] stores, without touching the database.
+    pub fn prepare_append(
+        &self,
+        events: Vec<PlacedEvent>,
+        accept_time_us: i64,
+        alerts: Vec<StoredAlert>,
+    ) -> PreparedAppend {
+        super::append::prepare(
+            self.db().get_database_backend(),
+            events,
+            accept_time_us,
+            alerts,
+        )
+    }
+
+    /// Stores a prepared batch in one transaction.
+    pub async fn commit_append(&self, prepared: PreparedAppend) -> Result<(), DbErr> {
+        super::append::commit(self.db(), self.writer(), prepared).await
     }
 
     /// Every leaf hash, in leaf order.

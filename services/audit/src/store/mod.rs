@@ -6,6 +6,7 @@ mod entity;
 mod log;
 mod migration;
 
+pub use append::PreparedAppend;
 pub use entity::alert::Model as StoredAlert;
 pub use entity::event::Model as StoredEvent;
 pub use entity::leaf::Model as StoredLeaf;

@@ -27,7 +27,7 @@ const RPC: &str = "/dancu.identity.v1.ImportService/ImportCitizens";
 /// Rows per batch when the first message leaves `batch_size` at 0.
 const DEFAULT_BATCH: u32 = 500;
 /// Largest batch a caller may ask for.
-const MAX_BATCH: u32 = 2_000;
+const MAX_BATCH: u32 = 10_000;
 
 /// Implements `dancu.identity.v1.ImportService`.
 pub struct ImportApi {
