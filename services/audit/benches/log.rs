@@ -66,8 +66,24 @@ async fn main() {
         .unwrap_or(2)
         .max(1);
     let dir = tempfile::tempdir().expect("tempdir");
+    let mut fresh_database = None;
     let (url, backend) = match std::env::var("DANCU_BENCH_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => (url, "PostgreSQL"),
+        Ok(server) if !server.is_empty() => {
+            // A fresh database on that server, dropped at the end.
+            use sea_orm::ConnectionTrait;
+            let admin = sea_orm::Database::connect(server.as_str())
+                .await
+                .expect("postgres");
+            let name = format!("dancu_bench_audit_{}", std::process::id());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+            let url = format!("{base}/{name}");
+            fresh_database = Some((admin, name));
+            (url, "PostgreSQL")
+        }
         _ => (
             format!(
                 "sqlite://{}?mode=rwc",
@@ -149,4 +165,11 @@ async fn main() {
         proof_ns.value_at_quantile(0.99) as f64 / 1000.0,
         proof_ns.max() as f64 / 1000.0,
     );
+    if let Some((admin, name)) = fresh_database {
+        use sea_orm::ConnectionTrait;
+        drop(log);
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await;
+    }
 }

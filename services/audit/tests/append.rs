@@ -162,6 +162,16 @@ async fn stored_rows_hash_to_their_leaves_and_ids_deduplicate_exactly() {
     assert_eq!((checkpoint.size, checkpoint.root), (260, root));
 }
 
+/// The log stored at `url`, with the default settings.
+async fn open_log(url: &str) -> AuditLog {
+    AuditLog::open(
+        AuditStore::open(url, 4).await.expect("store"),
+        &Config::default(),
+    )
+    .await
+    .expect("log")
+}
+
 /// The first `size` entries of the log (read 1,000 at a time, the most per call).
 async fn all_entries(log: &AuditLog, size: u64) -> Vec<dancu_audit::app::EntryView> {
     let mut entries = Vec::new();
@@ -184,12 +194,7 @@ async fn assert_log_consistent(log: &AuditLog, url: &str, expected_size: u64) {
         assert_eq!(entry_of(stored).leaf_hash(), entry.leaf_hash, "leaf {i}");
     }
     let root = log.checkpoint().expect("checkpoint").root;
-    let reopened = AuditLog::open(
-        AuditStore::open(url, 4).await.expect("store"),
-        &Config::default(),
-    )
-    .await
-    .expect("log");
+    let reopened = open_log(url).await;
     let checkpoint = reopened.checkpoint().expect("checkpoint");
     assert_eq!((checkpoint.size, checkpoint.root), (expected_size, root));
 }
@@ -197,12 +202,7 @@ async fn assert_log_consistent(log: &AuditLog, url: &str, expected_size: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_store_every_event_once_without_gaps() {
     let (url, _dir) = database().await;
-    let log = AuditLog::open(
-        AuditStore::open(&url, 4).await.expect("store"),
-        &Config::default(),
-    )
-    .await
-    .expect("log");
+    let log = open_log(&url).await;
     // Four relays at once, ten batches of 40 each; every batch also repeats the ids of a
     // batch another relay sends at about the same time (a retry racing its original).
     let relay = |r: u32| {
@@ -245,12 +245,7 @@ async fn concurrent_appends_store_every_event_once_without_gaps() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_append_leaves_no_gap_and_its_retry_is_stored_once() {
     let (url, _dir) = database().await;
-    let log = AuditLog::open(
-        AuditStore::open(&url, 4).await.expect("store"),
-        &Config::default(),
-    )
-    .await
-    .expect("log");
+    let log = open_log(&url).await;
     let mut next = 0u32;
     let mut batch = |n: u32| {
         let events: Vec<SubmittedEvent> = (next..next + n).map(event).collect();

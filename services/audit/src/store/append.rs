@@ -209,7 +209,7 @@ pub struct PreparedAppend(Prepared);
 enum Prepared {
     Sqlite(Vec<SqliteInsert>),
     Postgres {
-        columns: EventColumns,
+        columns: Box<EventColumns>,
         accept_time_us: i64,
         alerts: Vec<StoredAlert>,
     },
@@ -226,7 +226,7 @@ pub(super) fn prepare(
 ) -> PreparedAppend {
     PreparedAppend(match backend {
         DbBackend::Postgres => Prepared::Postgres {
-            columns: EventColumns::of(events),
+            columns: Box::new(EventColumns::of(events)),
             accept_time_us,
             alerts,
         },
@@ -248,7 +248,7 @@ pub(super) async fn commit(
         } => {
             append_postgres(
                 db.get_postgres_connection_pool(),
-                columns,
+                *columns,
                 accept_time_us,
                 alerts,
             )
