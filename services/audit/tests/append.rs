@@ -271,3 +271,52 @@ async fn an_abandoned_append_leaves_no_gap_and_its_retry_is_stored_once() {
     assert_eq!(outcome.accepted, 0);
     assert_log_consistent(&log, &url, u64::from(next)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_placed_behind_a_failed_commit_are_refused_then_stored_on_retry() {
+    let (url, _dir) = database().await;
+    if !url.starts_with("sqlite:") {
+        // The failure is provoked with SQLite's exclusive lock; PostgreSQL would wait.
+        return;
+    }
+    let log = std::sync::Arc::new(open_log(&url).await);
+    log.append((0..10).map(event).collect())
+        .await
+        .expect("first batch");
+    // Another connection holds the write lock past the writer's 5 s busy timeout.
+    let blocker = sea_orm::Database::connect(url.as_str())
+        .await
+        .expect("blocker");
+    blocker
+        .execute_unprepared("BEGIN EXCLUSIVE")
+        .await
+        .expect("lock");
+    let first: Vec<SubmittedEvent> = (10..20).map(event).collect();
+    let second: Vec<SubmittedEvent> = (20..30).map(event).collect();
+    let failing = tokio::spawn({
+        let (log, batch) = (log.clone(), first.clone());
+        async move { log.append(batch).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let behind = tokio::spawn({
+        let (log, batch) = (log.clone(), second.clone());
+        async move { log.append(batch).await }
+    });
+    let failed = failing.await.expect("task").unwrap_err();
+    assert!(
+        matches!(failed, dancu_audit::app::AuditError::Storage(_)),
+        "{failed:?}"
+    );
+    let refused = behind.await.expect("task").unwrap_err();
+    assert!(
+        matches!(refused, dancu_audit::app::AuditError::Retry(_)),
+        "{refused:?}"
+    );
+    blocker.execute_unprepared("COMMIT").await.expect("unlock");
+    assert_eq!(log.tree_size(), 10, "nothing of either batch in the tree");
+
+    // The relays send both again: each is stored once, in the order they come back.
+    assert_eq!(log.append(second).await.expect("retry").accepted, 10);
+    assert_eq!(log.append(first).await.expect("retry").accepted, 10);
+    assert_log_consistent(&log, &url, 30).await;
+}

@@ -174,6 +174,7 @@ pub(crate) fn status(error: AuditError) -> Status {
         AuditError::Storage(e) => storage(&e),
         AuditError::Invalid { field, message } => invalid_field(field, message),
         AuditError::NotFound(what) => Status::not_found(what),
+        AuditError::Retry(why) => Status::unavailable(why),
         AuditError::Corrupt(what) => {
             tracing::error!(%what, "audit log state is inconsistent");
             Status::data_loss("the audit log's stored state is inconsistent")

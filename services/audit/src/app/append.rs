@@ -94,9 +94,9 @@ impl AuditLog {
             break (placed, ids, turn, unsettled);
         };
         let committed = if self.broken.load(Ordering::Acquire) {
-            Err(AuditError::Storage(sea_orm::DbErr::Custom(
-                "an earlier batch failed to commit; retry".to_owned(),
-            )))
+            Err(AuditError::Retry(
+                "an earlier batch failed to commit; send this one again",
+            ))
         } else {
             self.store
                 .commit_append(placed.prepared)

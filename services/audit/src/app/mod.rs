@@ -53,6 +53,10 @@ pub enum AuditError {
     /// No such event.
     #[error("{0}")]
     NotFound(&'static str),
+    /// The batch was placed after one that failed to commit and was not stored; sending it
+    /// again stores it.
+    #[error("{0}")]
+    Retry(&'static str),
     /// Stored log state contradicts itself (a bug or tampering).
     #[error("log state: {0}")]
     Corrupt(String),
