@@ -31,7 +31,8 @@ Exit codes:
   0  success
   1  other failure
   2  usage error (bad flags or arguments)
-  3  invalid argument (the server listed the fields it rejected)
+  3  invalid argument (the server listed the fields it rejected; `import`: rows were
+     rejected or unreadable)
   4  not found
   5  denied: not logged in, token refused, or not allowed
   6  unavailable: the service cannot be reached or did not answer in time
@@ -88,6 +89,23 @@ impl std::fmt::Display for NotLoggedIn {
 
 impl std::error::Error for NotLoggedIn {}
 
+/// `dancu import` finished, but this many lines were rejected or unreadable (each one
+/// was reported with its line number).
+#[derive(Debug)]
+pub struct RejectedRows(pub u64);
+
+impl std::fmt::Display for RejectedRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} rows were not imported (see the errors above)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for RejectedRows {}
+
 /// A usage error found after parsing (e.g. a malformed date).
 #[derive(Debug)]
 pub struct Usage(pub String);
@@ -128,6 +146,9 @@ pub fn code_of(error: &anyhow::Error) -> u8 {
         }
         if cause.is::<Usage>() {
             return USAGE;
+        }
+        if cause.is::<RejectedRows>() {
+            return INVALID_ARGUMENT;
         }
         if cause.is::<tonic::transport::Error>() {
             return UNAVAILABLE;

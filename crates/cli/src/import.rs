@@ -11,6 +11,7 @@
 //! when the file has been imported to the end.
 
 use crate::client::{Global, Service};
+use crate::exit::CallError;
 use anyhow::{Context, anyhow};
 use dancu_popgen::record::{CitizenLine, Line};
 use dancu_proto::common::v1 as common;
@@ -24,6 +25,9 @@ use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
+
+/// The import RPC, as named in error messages.
+const RPC: &str = "ImportCitizens";
 
 /// Arguments of `dancu import`.
 #[derive(clap::Args)]
@@ -69,7 +73,8 @@ impl ImportSummary {
     }
 }
 
-/// Runs `dancu import`. Fails (after the summary) when rows were rejected.
+/// Runs `dancu import`. Fails (after the summary, with exit code 3) when rows were
+/// rejected or unreadable.
 pub async fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<()> {
     let channel = connect(global.endpoint_of(Service::Identity))?;
     let token = global.credentials.token().await?;
@@ -85,9 +90,7 @@ pub async fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<()> {
     print_summary(&summary);
     let bad = summary.rejected + summary.unreadable;
     if bad > 0 {
-        return Err(anyhow!(
-            "{bad} rows were not imported (see the errors above)"
-        ));
+        return Err(crate::exit::RejectedRows(bad).into());
     }
     Ok(())
 }
@@ -198,7 +201,7 @@ pub async fn import_file(
         .max_decoding_message_size(64 << 20)
         .import_citizens(request)
         .await
-        .map_err(|status| anyhow!("import refused: {}", describe(&status)))?
+        .map_err(|status| anyhow::Error::new(CallError::new(RPC, status)))?
         .into_inner();
     let mut summary = ImportSummary {
         resumed_after: resume_after,
@@ -228,11 +231,9 @@ pub async fn import_file(
         };
         let Some(result) = next else { break };
         let result = result.map_err(|status| {
-            anyhow!(
-                "import stopped after line {settled_line}: {} (run the same command again to \
-                 resume)",
-                describe(&status)
-            )
+            anyhow::Error::new(CallError::new(RPC, status)).context(format!(
+                "import stopped after line {settled_line} (run the same command again to resume)"
+            ))
         })?;
         summary.imported += u64::from(result.imported);
         summary.skipped += u64::from(result.skipped);
@@ -266,18 +267,6 @@ pub async fn import_file(
     let _ = std::fs::remove_file(&checkpoint);
     summary.elapsed = started.elapsed();
     Ok(summary)
-}
-
-/// The status message, with the field violations when there are any.
-fn describe(status: &tonic::Status) -> String {
-    use tonic_types::StatusExt;
-    let mut text = format!("{:?}: {}", status.code(), status.message());
-    if let Some(bad) = status.get_details_bad_request() {
-        for violation in bad.field_violations {
-            text.push_str(&format!("; {}: {}", violation.field, violation.description));
-        }
-    }
-    text
 }
 
 /// Reads `file` line by line (on a thread of its own), sending citizen rows after

@@ -28,13 +28,13 @@ fn gen_file(path: &Path, count: u64, seed: u64) {
         .success();
 }
 
-/// Runs `dancu import` (off the runtime's workers); returns (success, stdout, stderr).
+/// Runs `dancu import` (off the runtime's workers); returns (exit code, stdout, stderr).
 async fn import(
     cluster: &Cluster,
     token: &str,
     file: &Path,
     extra: &[&str],
-) -> (bool, String, String) {
+) -> (Option<i32>, String, String) {
     let mut command = dancu();
     command
         .arg("import")
@@ -50,7 +50,7 @@ async fn import(
         .await
         .expect("join");
     (
-        output.status.success(),
+        output.status.code(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
@@ -119,8 +119,20 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     assert_eq!(citizens, 10_000);
     assert_eq!(bad_lines.len(), 100);
 
-    let (ok, stdout, stderr) = import(&cluster, &token, &file, &[]).await;
-    assert!(!ok, "rejected rows make the run fail: {stdout}");
+    // A refused token stops the import before any row, with the "denied" exit code.
+    let (code, _, stderr) = import(&cluster, "not-a-token", &file, &[]).await;
+    assert_eq!(code, Some(5), "{stderr}");
+    assert!(
+        stderr.contains("ImportCitizens failed: UNAUTHENTICATED"),
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr) = import(&cluster, &token, &file, &[]).await;
+    assert_eq!(
+        code,
+        Some(3),
+        "rejected rows make the run fail as invalid input: {stdout}"
+    );
     for line in &bad_lines {
         assert!(
             stderr.contains(&format!("line {line}: ")),
@@ -158,8 +170,8 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     let fresh = dir.path().join("fresh.ndjson");
     gen_file(&fresh, 1_000, 4);
     std::fs::write(dir.path().join("fresh.ndjson.checkpoint"), "600\n").unwrap();
-    let (ok, stdout, stderr) = import(&cluster, &token, &fresh, &[]).await;
-    assert!(ok, "{stdout} {stderr}");
+    let (code, stdout, stderr) = import(&cluster, &token, &fresh, &[]).await;
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
     assert!(stdout.contains("resumed after line 600"), "{stdout}");
     let resumed: u64 = stdout
         .strip_prefix("imported ")
