@@ -89,11 +89,16 @@ impl RecordsApi {
         Self { records, subjects }
     }
 
-    /// Audits a subject call rejected for bad input, then returns the rejection.
-    async fn refuse(&self, ctx: &CallContext, status: Status) -> Status {
+    /// `checked` as it is, or — when the input was refused — the refusal, after auditing
+    /// it as a subject call.
+    async fn checked<T>(&self, ctx: &CallContext, checked: Result<T, Status>) -> Result<T, Status> {
+        let status = match checked {
+            Ok(valid) => return Ok(valid),
+            Err(status) => status,
+        };
         match self.subjects.audit(ctx, None, None, status.code()).await {
-            Ok(()) => status,
-            Err(e) => e.into(),
+            Ok(()) => Err(status),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -116,10 +121,9 @@ impl RecordsService for RecordsApi {
         request: Request<pb::CreateSubjectRequest>,
     ) -> Result<Response<pb::Subject>, Status> {
         let ctx = CallContext::from_request(&request, rpc!("CreateSubject"))?;
-        let new = match subjects::create(request.into_inner()) {
-            Ok(new) => new,
-            Err(status) => return Err(self.refuse(&ctx, status).await),
-        };
+        let new = self
+            .checked(&ctx, subjects::create(request.into_inner()))
+            .await?;
         let subject = self.subjects.create(&ctx, new).await?;
         Ok(Response::new(subjects::subject_to_proto(subject)))
     }
@@ -131,9 +135,7 @@ impl RecordsService for RecordsApi {
         let ctx = CallContext::from_request(&request, rpc!("GetSubject"))?;
         let mut violations = FieldViolations::new();
         let id = subjects::uuid("id", &request.get_ref().id, &mut violations);
-        if let Err(status) = violations.check() {
-            return Err(self.refuse(&ctx, status).await);
-        }
+        self.checked(&ctx, violations.check()).await?;
         let subject = self.subjects.get(&ctx, &id).await?;
         Ok(Response::new(subjects::subject_to_proto(subject)))
     }
@@ -143,10 +145,9 @@ impl RecordsService for RecordsApi {
         request: Request<pb::ListSubjectsRequest>,
     ) -> Result<Response<pb::ListSubjectsResponse>, Status> {
         let ctx = CallContext::from_request(&request, rpc!("ListSubjects"))?;
-        let (filter, size, after) = match subjects::list(request.get_ref()) {
-            Ok(valid) => valid,
-            Err(status) => return Err(self.refuse(&ctx, status).await),
-        };
+        let (filter, size, after) = self
+            .checked(&ctx, subjects::list(request.get_ref()))
+            .await?;
         let page = self
             .subjects
             .list(&ctx, filter, after.as_deref(), size)
@@ -166,10 +167,9 @@ impl RecordsService for RecordsApi {
         request: Request<pb::AddClassificationRequest>,
     ) -> Result<Response<pb::SubjectClassification>, Status> {
         let ctx = CallContext::from_request(&request, rpc!("AddClassification"))?;
-        let new = match subjects::add_class(request.into_inner()) {
-            Ok(new) => new,
-            Err(status) => return Err(self.refuse(&ctx, status).await),
-        };
+        let new = self
+            .checked(&ctx, subjects::add_class(request.into_inner()))
+            .await?;
         let class = self.subjects.add_classification(&ctx, new).await?;
         Ok(Response::new(subjects::class_to_proto(class)))
     }
@@ -179,10 +179,9 @@ impl RecordsService for RecordsApi {
         request: Request<pb::EndClassificationRequest>,
     ) -> Result<Response<pb::SubjectClassification>, Status> {
         let ctx = CallContext::from_request(&request, rpc!("EndClassification"))?;
-        let (id, end) = match subjects::end_class(request.get_ref()) {
-            Ok(valid) => valid,
-            Err(status) => return Err(self.refuse(&ctx, status).await),
-        };
+        let (id, end) = self
+            .checked(&ctx, subjects::end_class(request.get_ref()))
+            .await?;
         let class = self.subjects.end_classification(&ctx, &id, end).await?;
         Ok(Response::new(subjects::class_to_proto(class)))
     }
@@ -192,10 +191,9 @@ impl RecordsService for RecordsApi {
         request: Request<pb::AppendTimelineEntryRequest>,
     ) -> Result<Response<pb::TimelineEntry>, Status> {
         let ctx = CallContext::from_request(&request, rpc!("AppendTimelineEntry"))?;
-        let new = match subjects::append(request.into_inner()) {
-            Ok(new) => new,
-            Err(status) => return Err(self.refuse(&ctx, status).await),
-        };
+        let new = self
+            .checked(&ctx, subjects::append(request.into_inner()))
+            .await?;
         let entry = self.subjects.append_entry(&ctx, new).await?;
         Ok(Response::new(subjects::entry_to_proto(entry)))
     }
@@ -216,9 +214,7 @@ impl RecordsService for RecordsApi {
             &message.page_token,
             &mut violations,
         );
-        if let Err(status) = violations.check() {
-            return Err(self.refuse(&ctx, status).await);
-        }
+        self.checked(&ctx, violations.check()).await?;
         let page = self
             .subjects
             .timeline(&ctx, &subject_id, after.as_deref(), size)
@@ -246,9 +242,7 @@ impl RecordsService for RecordsApi {
             &message.page_token,
             &mut violations,
         );
-        if let Err(status) = violations.check() {
-            return Err(self.refuse(&ctx, status).await);
-        }
+        self.checked(&ctx, violations.check()).await?;
         let page = self
             .subjects
             .list_alerts(&ctx, after.as_deref(), size)
@@ -274,9 +268,7 @@ impl RecordsService for RecordsApi {
         } else {
             let mut violations = FieldViolations::new();
             let id = subjects::uuid("after_alert_id", &after, &mut violations);
-            if let Err(status) = violations.check() {
-                return Err(self.refuse(&ctx, status).await);
-            }
+            self.checked(&ctx, violations.check()).await?;
             Some(id)
         };
         let alerts = self.subjects.watch_alerts(&ctx, after).await?;

@@ -41,6 +41,26 @@ pub enum RecordsError {
     AuditUnavailable,
 }
 
+impl RecordsError {
+    /// The error's category, safe to log: database and identity errors may quote stored
+    /// values (names, personal IDs), so background jobs log this instead of the error.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Self::NotFound | Self::Missing(_) => "not found",
+            Self::AlreadySubject => "already a subject",
+            Self::Invalid(_) => "invalid",
+            Self::PersonUnknown => "person unknown",
+            Self::IdentityUnavailable => "identity unavailable",
+            Self::IdentityDenied(_) => "identity denied",
+            Self::Denied => "denied",
+            Self::Policy(_) => "policy",
+            Self::Storage(_) => "storage",
+            Self::Corrupt(_) => "corrupt",
+            Self::AuditUnavailable => "audit unavailable",
+        }
+    }
+}
+
 impl From<dancu_audit_client::OutboxError> for RecordsError {
     fn from(error: dancu_audit_client::OutboxError) -> Self {
         match error {

@@ -93,14 +93,10 @@ impl Follower {
                 tokio::select! {
                     result = self.follow() => {
                         if let Err(e) = result {
-                            // Database errors may quote stored values: only the category
-                            // is logged.
-                            let cause = match e {
-                                RecordsError::Storage(_) => "storage",
-                                RecordsError::IdentityUnavailable => "identity unavailable",
-                                _ => "other",
-                            };
-                            tracing::warn!(cause, "change-feed follower interrupted; reconnecting");
+                            tracing::warn!(
+                                cause = e.category(),
+                                "change-feed follower interrupted; reconnecting"
+                            );
                         }
                     }
                     _ = stopped.wait_for(|s| *s) => return,

@@ -152,7 +152,10 @@ impl Revalidator {
                     _ = ticks.tick() => {}
                 }
                 if let Err(error) = self.run_all(&mut stopped).await {
-                    tracing::warn!(%error, "subject re-validation failed; retrying later");
+                    tracing::warn!(
+                        cause = error.category(),
+                        "subject re-validation failed; retrying later"
+                    );
                 }
             }
         });
