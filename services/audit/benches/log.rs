@@ -110,6 +110,7 @@ async fn main() {
     for (n, batch) in batches.into_iter().enumerate() {
         shares[n % relays].push(batch);
     }
+    let cpu_before = thread_cpu_ticks();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for share in shares {
@@ -139,6 +140,7 @@ async fn main() {
         batch_us.value_at_quantile(0.5) as f64 / 1000.0,
         batch_us.value_at_quantile(0.99) as f64 / 1000.0,
     );
+    print_cpu_per_event(&cpu_before, &thread_cpu_ticks(), events);
 
     let size = log.tree_size();
     let mut proof_ns = Histogram::<u64>::new(3).expect("histogram");
@@ -172,4 +174,67 @@ async fn main() {
             .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .await;
     }
+}
+
+/// CPU time (user + system, in clock ticks) of each thread of this process, by thread id,
+/// with the thread's name; empty where `/proc` is not available.
+fn thread_cpu_ticks() -> std::collections::HashMap<u32, (String, u64)> {
+    let mut threads = std::collections::HashMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return threads;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `tid (name) state ppid …`: the name may hold spaces, so split at its parentheses;
+        // utime and stime are the 12th and 13th fields after it.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let (Ok(tid), Some(Ok(utime)), Some(Ok(stime))) = (
+            stat[..open].trim().parse::<u32>(),
+            fields.get(11).map(|f| f.parse::<u64>()),
+            fields.get(12).map(|f| f.parse::<u64>()),
+        ) else {
+            continue;
+        };
+        threads.insert(tid, (stat[open + 1..close].to_owned(), utime + stime));
+    }
+    threads
+}
+
+/// Prints the CPU time per appended event spent between two [`thread_cpu_ticks`]
+/// snapshots: by the busiest SQLite worker thread (the log's single writer, the limit of
+/// the append rate), by the runtime's threads, and by the whole process. A figure that,
+/// unlike events/s, hardly moves when other processes compete for the cores.
+fn print_cpu_per_event(
+    before: &std::collections::HashMap<u32, (String, u64)>,
+    after: &std::collections::HashMap<u32, (String, u64)>,
+    events: u64,
+) {
+    // `/proc` counts in USER_HZ, which Linux fixes at 100 for user space on x86.
+    let ticks_per_s = 100.0;
+    let us = |ticks: u64| ticks as f64 / ticks_per_s * 1e6 / events.max(1) as f64;
+    let spent =
+        |tid: &u32, (_, ticks): &(String, u64)| ticks - before.get(tid).map_or(0, |(_, t)| *t);
+    let writer = after
+        .iter()
+        .filter(|(_, (name, _))| name.starts_with("sqlx-sqlite"))
+        .map(|(tid, t)| spent(tid, t))
+        .max()
+        .unwrap_or(0);
+    let runtime: u64 = after
+        .iter()
+        .filter(|(_, (name, _))| name.starts_with("tokio"))
+        .map(|(tid, t)| spent(tid, t))
+        .sum();
+    let total: u64 = after.iter().map(|(tid, t)| spent(tid, t)).sum();
+    println!(
+        "CPU per appended event: SQLite writer thread {:.1} µs, runtime threads {:.1} µs, whole process {:.1} µs",
+        us(writer),
+        us(runtime),
+        us(total),
+    );
 }

@@ -320,3 +320,31 @@ async fn batches_placed_behind_a_failed_commit_are_refused_then_stored_on_retry(
     assert_eq!(log.append(first).await.expect("retry").accepted, 10);
     assert_log_consistent(&log, &url, 30).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_that_breaks_a_constraint_writes_nothing_and_its_retry_is_stored() {
+    let (url, _dir) = database().await;
+    // Two logs on one database (a misconfigured second audit instance): the second places
+    // its batch on leaf indexes the first has already stored.
+    let first = open_log(&url).await;
+    let second = open_log(&url).await;
+    first
+        .append((0..10).map(event).collect())
+        .await
+        .expect("first log");
+    let batch: Vec<SubmittedEvent> = (10..20).map(event).collect();
+    let failed = second.append(batch.clone()).await.unwrap_err();
+    assert!(
+        matches!(failed, dancu_audit::app::AuditError::Storage(_)),
+        "{failed:?}"
+    );
+    assert_eq!(second.tree_size(), 0, "nothing of the batch in the tree");
+    assert_log_consistent(&first, &url, 10).await;
+
+    // Sent again, it is placed after what is stored (on SQLite, on a new writer
+    // connection) and stored once.
+    let outcome = second.append(batch.clone()).await.expect("retry");
+    assert_eq!((outcome.accepted, outcome.duplicates), (10, 0));
+    assert_eq!(second.append(batch).await.expect("again").duplicates, 10);
+    assert_log_consistent(&second, &url, 20).await;
+}
