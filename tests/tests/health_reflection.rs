@@ -65,6 +65,7 @@ async fn health_and_reflection_answer_on_every_service() {
             vec![
                 "dancu.records.v1.RecordsService",
                 "dancu.records.v1.AnalysisService",
+                "dancu.records.v1.ImportService",
             ],
         ),
         (ServiceKind::Audit, vec!["dancu.audit.v1.AuditService"]),

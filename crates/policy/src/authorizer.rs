@@ -285,6 +285,9 @@ impl Authorizer {
             Action::ImportCitizens => {
                 self.admin(&entities, principal, resource, "import_citizens", None)
             }
+            Action::ImportSubjects => {
+                self.admin(&entities, principal, resource, "import_subjects", None)
+            }
             Action::ReadAudit => {
                 let (allowed, ids) = self.query(
                     &entities,

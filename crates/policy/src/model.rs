@@ -177,6 +177,9 @@ pub enum Action {
     ReadAudit,
     /// Import citizens in bulk through the resource unit (the caller's own).
     ImportCitizens,
+    /// Import subjects (with their classifications and timelines) in bulk through the
+    /// resource unit (the caller's own).
+    ImportSubjects,
 }
 
 impl Action {

@@ -101,6 +101,7 @@ fn action(code: &str) -> Action {
             "list_units" => Action::ListUnits,
             "read_audit" => Action::ReadAudit,
             "import_citizens" => Action::ImportCitizens,
+            "import_subjects" => Action::ImportSubjects,
             other => panic!("unknown action {other}"),
         },
     }

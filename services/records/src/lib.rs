@@ -6,12 +6,13 @@ pub mod app;
 pub mod store;
 
 use app::analysis::{Analysis, ResidentCounts, Revalidator};
-use app::{Follower, IdentityDirectory, SubjectCases, SubjectRecords};
+use app::{Follower, IdentityDirectory, SubjectCases, SubjectImporter, SubjectRecords};
 use dancu_audit_client::{AuditOutbox, ServiceAccountLogin};
 use dancu_kit::auth::{RemoteKeySource, TokenVerifier};
 use dancu_kit::config::{Config, ServiceKind};
 use dancu_kit::server::{RunError, ServiceSpec, serve};
 use dancu_proto::records::v1::analysis_service_server::AnalysisServiceServer;
+use dancu_proto::records::v1::import_service_server::ImportServiceServer;
 use dancu_proto::records::v1::records_service_server::RecordsServiceServer;
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ use tokio::net::TcpListener;
 pub const SERVICE_NAME: &str = "dancu.records.v1.RecordsService";
 /// Fully-qualified name of the analysis gRPC service.
 pub const ANALYSIS_SERVICE_NAME: &str = "dancu.records.v1.AnalysisService";
+/// Fully-qualified name of the bulk import gRPC service.
+pub const IMPORT_SERVICE_NAME: &str = "dancu.records.v1.ImportService";
 /// The account records ships audit events with.
 pub const SERVICE_ACCOUNT: &str = "svc-records";
 
@@ -94,6 +97,13 @@ pub async fn run(
         revalidator,
         quality.live_period_days,
     ));
+    let importer = Arc::new(SubjectImporter::new(
+        store.clone(),
+        identity.clone(),
+        outbox.clone(),
+        policy.clone(),
+        login.clone(),
+    ));
     let records = Arc::new(SubjectRecords::new(store, identity, outbox, policy));
     let verifier = Arc::new(TokenVerifier::new(Arc::new(RemoteKeySource::new(
         &config.identity.endpoint,
@@ -101,7 +111,8 @@ pub async fn run(
     let routes = tonic::service::Routes::new(RecordsServiceServer::new(api::RecordsApi::new(
         records, subjects,
     )))
-    .add_service(AnalysisServiceServer::new(api::AnalysisApi::new(analysis)));
+    .add_service(AnalysisServiceServer::new(api::AnalysisApi::new(analysis)))
+    .add_service(ImportServiceServer::new(api::ImportApi::new(importer)));
     let shutdown = async move {
         shutdown.await;
         let _ = closing_tx.send(true);
@@ -109,7 +120,7 @@ pub async fn run(
     let served = serve(
         ServiceSpec {
             kind: ServiceKind::Records,
-            grpc_services: vec![SERVICE_NAME, ANALYSIS_SERVICE_NAME],
+            grpc_services: vec![SERVICE_NAME, ANALYSIS_SERVICE_NAME, IMPORT_SERVICE_NAME],
             routes,
             verifier,
             public_methods: Vec::new(),

@@ -2,9 +2,11 @@
 //! cases, map results and the one error enum to gRPC.
 
 mod analysis;
+mod import;
 mod subjects;
 
 pub use analysis::AnalysisApi;
+pub use import::ImportApi;
 
 use crate::app::{
     Classification, NewSubjectRecord, RecordsError, Source, SourceKind, SubjectCases,

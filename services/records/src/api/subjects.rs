@@ -19,9 +19,9 @@ const DEFAULT_PAGE: u64 = 50;
 /// Largest page size of the lists.
 const MAX_PAGE: u64 = 500;
 /// Longest legal basis.
-const MAX_LEGAL_BASIS_CHARS: usize = 500;
+pub(crate) const MAX_LEGAL_BASIS_CHARS: usize = 500;
 /// Longest timeline summary.
-const MAX_SUMMARY_CHARS: usize = 2_000;
+pub(crate) const MAX_SUMMARY_CHARS: usize = 2_000;
 /// Page-token kinds.
 pub(crate) const SUBJECTS_PAGE: &str = "subjects";
 /// Page-token kind of timelines (bound to the subject).
@@ -77,13 +77,18 @@ pub(crate) fn date(
     }
 }
 
-fn not_future(field: &str, value: Option<NaiveDate>, violations: &mut FieldViolations) {
+pub(crate) fn not_future(field: &str, value: Option<NaiveDate>, violations: &mut FieldViolations) {
     if value.is_some_and(|d| d > dancu_kit::convert::today_in_vietnam()) {
         violations.add(field, "must not be in the future");
     }
 }
 
-fn text(field: &str, value: &str, max: usize, violations: &mut FieldViolations) -> String {
+pub(crate) fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    violations: &mut FieldViolations,
+) -> String {
     let value = value.trim();
     let chars = value.chars().count();
     if chars == 0 || chars > max || value.chars().any(char::is_control) {
@@ -95,7 +100,10 @@ fn text(field: &str, value: &str, max: usize, violations: &mut FieldViolations) 
     value.to_owned()
 }
 
-fn source(value: Option<pb::SourceReference>, violations: &mut FieldViolations) -> Option<Source> {
+pub(crate) fn source(
+    value: Option<pb::SourceReference>,
+    violations: &mut FieldViolations,
+) -> Option<Source> {
     match value {
         None => {
             violations.add("source", "is required");
@@ -286,18 +294,20 @@ const TIMELINE_MAP: [(pb::TimelineEntryKind, TimelineKind); 7] = [
     ),
 ];
 
+/// The timeline kind of a wire value; `None` for unspecified or unknown.
+pub(crate) fn timeline_kind(value: i32) -> Option<TimelineKind> {
+    let wire = pb::TimelineEntryKind::try_from(value).ok()?;
+    TIMELINE_MAP
+        .iter()
+        .find(|(p, _)| *p == wire)
+        .map(|(_, k)| *k)
+}
+
 /// Validates AppendTimelineEntry.
 pub(crate) fn append(request: pb::AppendTimelineEntryRequest) -> Result<NewEntry, Status> {
     let mut violations = FieldViolations::new();
     let subject_id = uuid("subject_id", &request.subject_id, &mut violations);
-    let kind = pb::TimelineEntryKind::try_from(request.kind)
-        .ok()
-        .and_then(|wire| {
-            TIMELINE_MAP
-                .iter()
-                .find(|(p, _)| *p == wire)
-                .map(|(_, k)| *k)
-        });
+    let kind = timeline_kind(request.kind);
     if kind.is_none() {
         violations.add("kind", "is required and must be a known entry kind");
     }

@@ -8,6 +8,7 @@ mod classify;
 mod error;
 mod follower;
 mod identity;
+mod import;
 mod model;
 mod subject_cases;
 mod subjects;
@@ -17,6 +18,10 @@ pub use classify::contradiction;
 pub use error::RecordsError;
 pub use follower::{Follower, FollowerHandle};
 pub use identity::{Asker, IdentityDirectory, PersonSnapshot};
+pub use import::{
+    BatchOutcome, IMPORT_RESOURCE, ImportClass, ImportEntry, RowError, SubjectCandidate,
+    SubjectImporter, UnitArea, unit_area,
+};
 pub use model::{
     Alert, ClassStatus, Entry, NewClass, NewEntry, NewSubject, PersonRef, Subject, SubjectClass,
     TimelineKind,

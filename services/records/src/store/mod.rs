@@ -3,6 +3,7 @@
 
 mod analysis;
 mod entity;
+mod import;
 mod migration;
 mod migration_subjects;
 mod migration_validations;
@@ -10,6 +11,7 @@ mod subjects;
 
 pub use analysis::{GroupCount, Scope, ValidationRow};
 pub use entity::subject_record::Model as SubjectRecordRow;
+pub use import::ImportedSubject;
 pub use migration::Migrator;
 pub use subjects::{
     ClassificationRow, IDENTITY_FEED, MovementAlertRow, SubjectFilter, SubjectRow, TimelineEntryRow,

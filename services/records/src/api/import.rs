@@ -1,0 +1,351 @@
+//! `dancu.records.v1.ImportService`: bulk import of subjects over a bidirectional stream.
+//!
+//! As identity's citizen import: one stage reads and decodes rows into batches, the other
+//! commits each batch and acknowledges it, so decoding the next batch overlaps the identity
+//! lookups and database work of the previous one.
+
+use super::classification_from_proto;
+use super::subjects::{
+    MAX_LEGAL_BASIS_CHARS, MAX_SUMMARY_CHARS, date, not_future, source, text, timeline_kind,
+};
+use crate::app::{
+    ImportClass, ImportEntry, RowError, SubjectCandidate, SubjectImporter, unit_area,
+};
+use dancu_audit_client::event::Authorization;
+use dancu_domain::{AreaTable, PersonalId, Purpose};
+use dancu_kit::auth::principal;
+use dancu_kit::call::CallContext;
+use dancu_kit::error::{FieldViolations, invalid_field};
+use dancu_proto::records::v1 as pb;
+use dancu_proto::records::v1::import_service_server::ImportService;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+/// The full method name (audit events).
+const RPC: &str = "/dancu.records.v1.ImportService/ImportSubjects";
+/// Rows per batch when the first message leaves `batch_size` at 0.
+const DEFAULT_BATCH: u32 = 500;
+/// Largest batch a caller may ask for.
+const MAX_BATCH: u32 = 10_000;
+/// Most classifications in one row.
+const MAX_CLASSES: usize = 20;
+/// Most timeline entries in one row.
+const MAX_ENTRIES: usize = 200;
+
+/// Implements `dancu.records.v1.ImportService`.
+pub struct ImportApi {
+    importer: Arc<SubjectImporter>,
+}
+
+impl ImportApi {
+    /// The API over `importer`.
+    pub fn new(importer: Arc<SubjectImporter>) -> Self {
+        Self { importer }
+    }
+}
+
+/// Rows read, decoded and waiting to be committed together.
+#[derive(Default)]
+struct Batch {
+    first_line: u64,
+    last_line: u64,
+    candidates: Vec<SubjectCandidate>,
+    rejected: Vec<RowError>,
+    rows: u32,
+}
+
+#[tonic::async_trait]
+impl ImportService for ImportApi {
+    type ImportSubjectsStream =
+        Pin<Box<dyn Stream<Item = Result<pb::ImportBatchResult, Status>> + Send>>;
+
+    async fn import_subjects(
+        &self,
+        request: Request<Streaming<pb::ImportSubjectRow>>,
+    ) -> Result<Response<Self::ImportSubjectsStream>, Status> {
+        let ctx = CallContext {
+            principal: principal(&request)?,
+            client_address: request.remote_addr().map(|a| a.to_string()),
+            // An import reads nobody: the importer declares no purpose.
+            purpose: Purpose::SystemAdministration,
+            case_reference: None,
+            break_glass_justification: None,
+            rpc: RPC,
+            trace_id: dancu_kit::telemetry::current_trace_id(),
+        };
+        let granted = self.importer.authorize(&ctx).await?;
+        let rows = request.into_inner();
+        let (batches_tx, batches_rx) = mpsc::channel::<Result<Batch, Status>>(2);
+        let (results_tx, results_rx) = mpsc::channel(8);
+        tokio::spawn(read_batches(rows, batches_tx));
+        tokio::spawn(commit_batches(
+            self.importer.clone(),
+            ctx,
+            granted,
+            batches_rx,
+            results_tx,
+        ));
+        Ok(Response::new(Box::pin(ReceiverStream::new(results_rx))))
+    }
+}
+
+/// Reads the client's rows into batches; a malformed stream ends with its error.
+async fn read_batches(
+    mut rows: Streaming<pb::ImportSubjectRow>,
+    batches: mpsc::Sender<Result<Batch, Status>>,
+) {
+    let mut batch_size = 0u32;
+    let mut previous_line = 0u64;
+    let mut batch = Batch::default();
+    loop {
+        let row = match rows.next().await {
+            None => break,
+            Some(Ok(row)) => row,
+            // The client went away or broke the stream: nothing more to commit.
+            Some(Err(_)) => return,
+        };
+        let problem = if batch_size == 0 {
+            match row.batch_size {
+                0 => {
+                    batch_size = DEFAULT_BATCH;
+                    None
+                }
+                n if n <= MAX_BATCH => {
+                    batch_size = n;
+                    None
+                }
+                _ => Some(invalid_field(
+                    "batch_size",
+                    format!("must be 1 to {MAX_BATCH} (0 for {DEFAULT_BATCH})"),
+                )),
+            }
+        } else if row.batch_size != 0 {
+            Some(invalid_field(
+                "batch_size",
+                "may only be set in the first message",
+            ))
+        } else {
+            None
+        };
+        let problem = problem.or_else(|| {
+            (row.line <= previous_line).then(|| {
+                invalid_field(
+                    "line",
+                    "must be positive and increase from one row to the next",
+                )
+            })
+        });
+        if let Some(status) = problem {
+            let _ = batches.send(Err(status)).await;
+            return;
+        }
+        previous_line = row.line;
+        if batch.rows == 0 {
+            batch.first_line = row.line;
+        }
+        batch.last_line = row.line;
+        batch.rows += 1;
+        match decode_row(row) {
+            Ok(candidate) => batch.candidates.push(candidate),
+            Err(errors) => batch.rejected.extend(errors),
+        }
+        if batch.rows >= batch_size && batches.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+            return;
+        }
+    }
+    if batch.rows > 0 {
+        let _ = batches.send(Ok(batch)).await;
+    }
+}
+
+/// Commits batches in order and acknowledges each; stops at the first failure.
+async fn commit_batches(
+    importer: Arc<SubjectImporter>,
+    ctx: CallContext,
+    granted: Authorization,
+    mut batches: mpsc::Receiver<Result<Batch, Status>>,
+    results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
+) {
+    let import_id = uuid::Uuid::now_v7().to_string();
+    while let Some(batch) = batches.recv().await {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(status) => {
+                let status = match importer.audit_failure(&ctx, &granted, status.code()).await {
+                    Ok(()) => status,
+                    Err(e) => e.into(),
+                };
+                let _ = results.send(Err(status)).await;
+                return;
+            }
+        };
+        let outcome = importer
+            .commit_batch(
+                &ctx,
+                &granted,
+                &import_id,
+                (batch.first_line, batch.last_line),
+                batch.candidates,
+                batch.rejected,
+            )
+            .await;
+        let outcome = match outcome {
+            Ok(outcome) => Ok(outcome),
+            Err(error) => {
+                // The failed batch wrote nothing; its failure is audited.
+                let status = Status::from(error);
+                match importer.audit_failure(&ctx, &granted, status.code()).await {
+                    Ok(()) => Err(status),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        };
+        let message = outcome.map(|o| pb::ImportBatchResult {
+            last_line: batch.last_line,
+            imported: o.imported,
+            skipped: o.skipped,
+            errors: o
+                .errors
+                .into_iter()
+                .map(|e| pb::ImportRowError {
+                    line: e.line,
+                    field: e.field,
+                    reason: e.reason,
+                })
+                .collect(),
+        });
+        let failed = message.is_err();
+        if results.send(message).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Adds the violations of `nested` to `violations`, their fields under `prefix`.
+fn merge(violations: &mut FieldViolations, prefix: &str, nested: FieldViolations) {
+    for (field, reason) in nested.violations() {
+        violations.add(format!("{prefix}{field}"), reason.clone());
+    }
+}
+
+/// Decodes one classification (fields as in `AddClassification`).
+fn decode_class(class: pb::ImportClassification, v: &mut FieldViolations) -> Option<ImportClass> {
+    let classification = classification_from_proto(class.classification);
+    if classification.is_none() {
+        v.add(
+            "classification",
+            "is required and must be a known classification",
+        );
+    }
+    let start = date("start_date", class.start_date.as_ref(), true, v);
+    not_future("start_date", start, v);
+    let end = date("end_date", class.end_date.as_ref(), false, v);
+    if let (Some(start), Some(end)) = (start, end)
+        && end < start
+    {
+        v.add("end_date", "must not be before start_date");
+    }
+    let legal_basis = text("legal_basis", &class.legal_basis, MAX_LEGAL_BASIS_CHARS, v);
+    let source = source(class.source, v);
+    Some(ImportClass {
+        classification: classification?,
+        start: start?,
+        end,
+        legal_basis,
+        source: source?,
+    })
+}
+
+/// Decodes one timeline entry (fields as in `AppendTimelineEntry`).
+fn decode_entry(entry: pb::ImportTimelineEntry, v: &mut FieldViolations) -> Option<ImportEntry> {
+    let kind = timeline_kind(entry.kind);
+    if kind.is_none() {
+        v.add("kind", "is required and must be a known entry kind");
+    }
+    let occurred = date("occur_date", entry.occur_date.as_ref(), true, v);
+    not_future("occur_date", occurred, v);
+    let summary = text("summary", &entry.summary, MAX_SUMMARY_CHARS, v);
+    let source = source(entry.source, v);
+    Some(ImportEntry {
+        kind: kind?,
+        occurred: occurred?,
+        summary,
+        source: source?,
+    })
+}
+
+/// Decodes one row, or every problem found in it (fields named, values never repeated).
+fn decode_row(row: pb::ImportSubjectRow) -> Result<SubjectCandidate, Vec<RowError>> {
+    let line = row.line;
+    let mut violations = FieldViolations::new();
+    let personal_id = PersonalId::parse(row.personal_id.trim())
+        .map_err(|e| violations.add("personal_id", e.to_string()))
+        .ok();
+    let owning_unit = row.owning_unit.trim().to_owned();
+    if unit_area(&owning_unit, AreaTable::builtin()).is_none() {
+        violations.add(
+            "owning_unit",
+            "must be a provincial (CAT-<province>) or commune (CAX-<commune>) police unit of a \
+             known area",
+        );
+    }
+    let source = source(row.source, &mut violations);
+    if row.classifications.len() > MAX_CLASSES {
+        violations.add("classifications", format!("at most {MAX_CLASSES} per row"));
+    }
+    if row.timeline.len() > MAX_ENTRIES {
+        violations.add("timeline", format!("at most {MAX_ENTRIES} per row"));
+    }
+    let mut classes = Vec::with_capacity(row.classifications.len());
+    for (i, class) in row
+        .classifications
+        .into_iter()
+        .take(MAX_CLASSES)
+        .enumerate()
+    {
+        let mut nested = FieldViolations::new();
+        let decoded = decode_class(class, &mut nested);
+        merge(&mut violations, &format!("classifications[{i}]."), nested);
+        classes.extend(decoded);
+    }
+    let mut timeline = Vec::with_capacity(row.timeline.len());
+    for (i, entry) in row.timeline.into_iter().take(MAX_ENTRIES).enumerate() {
+        let mut nested = FieldViolations::new();
+        let decoded = decode_entry(entry, &mut nested);
+        merge(&mut violations, &format!("timeline[{i}]."), nested);
+        timeline.extend(decoded);
+    }
+    match (violations.is_empty(), personal_id, source) {
+        (true, Some(personal_id), Some(source)) => Ok(SubjectCandidate {
+            line,
+            personal_id,
+            owning_unit,
+            source,
+            classes,
+            timeline,
+        }),
+        _ => {
+            let mut errors: Vec<RowError> = violations
+                .violations()
+                .iter()
+                .map(|(field, reason)| RowError {
+                    line,
+                    field: field.clone(),
+                    reason: reason.clone(),
+                })
+                .collect();
+            if errors.is_empty() {
+                errors.push(RowError {
+                    line,
+                    field: String::new(),
+                    reason: "is invalid".to_owned(),
+                });
+            }
+            Err(errors)
+        }
+    }
+}
