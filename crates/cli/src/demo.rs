@@ -2,7 +2,7 @@
 //! guided tour of commands to try on it.
 
 use crate::client::{Global, Service};
-use crate::import::{connect, import_file, print_summary};
+use crate::import::{Targets, connect, import_file, print_summary};
 use anyhow::Context;
 use dancu_popgen::record::{CitizenLine, Line};
 use std::io::BufRead;
@@ -45,9 +45,12 @@ pub async fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<()> {
         "generated {} citizens in {} households (seed {}); loading them into {}",
         generated.citizens, generated.households, args.seed, endpoint
     );
-    let channel = connect(endpoint)?;
+    let targets = Targets {
+        identity: connect(endpoint)?,
+        records: Some(connect(&global.records_endpoint)?),
+    };
     let token = global.credentials.token().await?;
-    let summary = import_file(&channel, &token, &path, 500, true, true).await;
+    let summary = import_file(&targets, &token, &path, 500, true, true).await;
     let samples = samples(&path);
     let _ = std::fs::remove_file(&path);
     let summary = summary?;
@@ -60,7 +63,8 @@ pub async fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<()> {
 struct Samples {
     head: CitizenLine,
     temporary: Option<CitizenLine>,
-    subject: Option<String>,
+    /// A subject line's personal ID and owning unit.
+    subject: Option<(String, String)>,
 }
 
 fn samples(path: &std::path::Path) -> anyhow::Result<Samples> {
@@ -80,7 +84,7 @@ fn samples(path: &std::path::Path) -> anyhow::Result<Samples> {
             {
                 temporary = Some(c)
             }
-            Line::Subject(s) if subject.is_none() => subject = Some(s.personal_id),
+            Line::Subject(s) if subject.is_none() => subject = Some((s.personal_id, s.owning_unit)),
             _ => {}
         }
         if head.is_some() && temporary.is_some() && subject.is_some() {
@@ -122,8 +126,11 @@ fn print_tour(s: &Samples, host: &str) {
             t.personal_id
         );
     }
-    if let Some(subject) = &s.subject {
-        println!("  # {subject} is a subject of records in the file (records import comes later)");
+    if let Some((subject, unit)) = &s.subject {
+        println!(
+            "  # {subject} was imported as a subject of {unit}; an investigator of that unit sees it:\
+             \n  dancu subject list --unit {unit} --purpose investigation --case 1/VKS-HS"
+        );
     }
     println!(
         "\nWith grpcurl: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" \

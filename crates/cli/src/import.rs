@@ -1,33 +1,37 @@
 //! `dancu import FILE`: stream a population file (NDJSON, as `dancu gen` writes) to
-//! identity's `ImportService/ImportCitizens`, with a progress bar, per-row errors by line
-//! number, a checkpoint to resume after an interruption, and a summary.
+//! identity's `ImportService/ImportCitizens` and records' `ImportService/ImportSubjects`,
+//! with a progress bar, per-row errors by line number, a checkpoint to resume after an
+//! interruption, and a summary.
 //!
-//! Citizen lines are sent; lines the client cannot read (not JSON, unknown `kind`) are
-//! reported here with their line numbers; foreigner and subject lines are counted and left
-//! for their own imports (not yet available). After every batch the server acknowledges,
-//! the last settled line is written to the checkpoint file (`FILE.checkpoint`), so a run
-//! that stops resumes after it; the server skips citizens already registered anyway, so
+//! Two passes over the file: citizen lines go to identity first, then subject lines to
+//! records (records verifies each subject's person with identity, so the citizens of the
+//! file must be registered before). Lines the client cannot read (not JSON, unknown
+//! `kind`) are reported here with their line numbers; foreigner lines are counted and not
+//! imported (there is no foreigner import). After every batch a server acknowledges, the
+//! last settled line of the pass is written to the checkpoint file (`FILE.checkpoint`), so
+//! a run that stops resumes after it; the servers skip what is already there anyway, so
 //! resuming without the checkpoint is also safe, only slower. The checkpoint is removed
-//! when the file has been imported to the end.
+//! when both passes have reached the end of the file.
 
 use crate::client::{Global, Service};
 use crate::exit::CallError;
+use crate::import_checkpoint::{Checkpoint, checkpoint_path, read_checkpoint, write_checkpoint};
+use crate::import_rows::{Ack, citizen_row, subject_row};
 use anyhow::{Context, anyhow};
-use dancu_popgen::record::{CitizenLine, Line};
-use dancu_proto::common::v1 as common;
+use dancu_popgen::record::Line;
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::import_service_client::ImportServiceClient;
+use dancu_proto::records::v1 as records;
+use dancu_proto::records::v1::import_service_client::ImportServiceClient as SubjectImportClient;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::transport::Channel;
-
-/// The import RPC, as named in error messages.
-const RPC: &str = "ImportCitizens";
 
 /// Arguments of `dancu import`.
 #[derive(clap::Args)]
@@ -44,31 +48,63 @@ pub struct ImportArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Import citizens only: subject lines are counted, not sent to records.
+    #[arg(long)]
+    pub skip_subjects: bool,
+}
+
+/// Where the rows go: identity for citizens, records for subjects (`None`: subjects are
+/// not imported).
+pub struct Targets {
+    /// Identity.
+    pub identity: Channel,
+    /// Records, unless subjects are skipped.
+    pub records: Option<Channel>,
+}
+
+/// What one pass did with the rows of its kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Rows newly imported.
+    pub imported: u64,
+    /// Rows already there (left unchanged).
+    pub skipped: u64,
+    /// Rows rejected by the server.
+    pub rejected: u64,
+}
+
+impl Counts {
+    /// Rows the server settled.
+    pub fn settled(&self) -> u64 {
+        self.imported + self.skipped + self.rejected
+    }
 }
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportSummary {
-    /// Citizens newly registered.
-    pub imported: u64,
-    /// Citizens already registered (left unchanged).
-    pub skipped: u64,
-    /// Rows rejected by the server.
-    pub rejected: u64,
+    /// Citizen rows (identity).
+    pub citizens: Counts,
+    /// Subject rows (records).
+    pub subjects: Counts,
     /// Lines the client could not read.
     pub unreadable: u64,
-    /// Foreigner and subject lines not imported (left for later).
-    pub other_kinds: u64,
-    /// Lines skipped because the checkpoint said they were settled.
+    /// Foreigner lines, not imported (there is no foreigner import).
+    pub foreigners: u64,
+    /// Subject lines not sent because subjects were skipped.
+    pub subjects_not_sent: u64,
+    /// Citizen lines up to this one were skipped: the checkpoint said they were settled.
     pub resumed_after: u64,
+    /// Subject lines up to this one were skipped: the checkpoint said they were settled.
+    pub subjects_resumed_after: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
 
 impl ImportSummary {
-    /// Citizen rows settled by the server per second.
+    /// Rows settled by the servers per second.
     pub fn rows_per_sec(&self) -> f64 {
-        let rows = self.imported + self.skipped + self.rejected;
+        let rows = self.citizens.settled() + self.subjects.settled();
         rows as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
@@ -76,10 +112,18 @@ impl ImportSummary {
 /// Runs `dancu import`. Fails (after the summary, with exit code 3) when rows were
 /// rejected or unreadable.
 pub async fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<()> {
-    let channel = connect(global.endpoint_of(Service::Identity))?;
+    let targets = Targets {
+        identity: connect(global.endpoint_of(Service::Identity))?,
+        // `--endpoint` names the identity target only; records has its own.
+        records: if args.skip_subjects {
+            None
+        } else {
+            Some(connect(&global.records_endpoint)?)
+        },
+    };
     let token = global.credentials.token().await?;
     let summary = import_file(
-        &channel,
+        &targets,
         &token,
         &args.file,
         args.batch,
@@ -88,7 +132,7 @@ pub async fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<()> {
     )
     .await?;
     print_summary(&summary);
-    let bad = summary.rejected + summary.unreadable;
+    let bad = summary.citizens.rejected + summary.subjects.rejected + summary.unreadable;
     if bad > 0 {
         return Err(crate::exit::RejectedRows(bad).into());
     }
@@ -97,14 +141,23 @@ pub async fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<()> {
 
 /// Prints the end-of-import summary.
 pub fn print_summary(summary: &ImportSummary) {
+    let (c, s) = (&summary.citizens, &summary.subjects);
+    let subjects = if summary.subjects_not_sent > 0 {
+        format!("not sent (--skip-subjects) {}", summary.subjects_not_sent)
+    } else {
+        format!(
+            "imported {}, already present {}, rejected {}",
+            s.imported, s.skipped, s.rejected
+        )
+    };
     println!(
-        "imported {}, already present {}, rejected {}, unreadable {}, not imported (foreigners \
-         and subjects, left for later) {}; {:.1} s, {:.0} rows/s",
-        summary.imported,
-        summary.skipped,
-        summary.rejected,
+        "citizens: imported {}, already present {}, rejected {}; subjects: {subjects}; \
+         unreadable {}; foreigners not imported (no foreigner import) {}; {:.1} s, {:.0} rows/s",
+        c.imported,
+        c.skipped,
+        c.rejected,
         summary.unreadable,
-        summary.other_kinds,
+        summary.foreigners,
         summary.elapsed.as_secs_f64(),
         summary.rows_per_sec()
     );
@@ -112,6 +165,12 @@ pub fn print_summary(summary: &ImportSummary) {
         println!(
             "resumed after line {} (from the checkpoint)",
             summary.resumed_after
+        );
+    }
+    if summary.subjects_resumed_after > 0 {
+        println!(
+            "subjects resumed after line {} (from the checkpoint)",
+            summary.subjects_resumed_after
         );
     }
 }
@@ -123,40 +182,37 @@ pub fn connect(endpoint: &str) -> anyhow::Result<Channel> {
         .connect_lazy())
 }
 
-/// The checkpoint file of `file`.
-fn checkpoint_path(file: &Path) -> PathBuf {
-    let mut name = file.as_os_str().to_owned();
-    name.push(".checkpoint");
-    PathBuf::from(name)
+/// Which lines a pass sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Citizen lines, to identity; this pass also reports unreadable lines and counts the
+    /// other kinds.
+    Citizens,
+    /// Subject lines, to records.
+    Subjects,
 }
 
-/// The last settled line recorded for `file` (0 when none).
-fn read_checkpoint(path: &Path) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Records `line` as settled (write to a temporary file, then rename: never half-written).
-fn write_checkpoint(path: &Path, line: u64) -> std::io::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    std::fs::write(&temporary, format!("{line}\n"))?;
-    std::fs::rename(&temporary, path)
+/// A row for one of the two imports.
+#[allow(clippy::large_enum_variant)] // nearly every row is a citizen: boxing would allocate
+enum Row {
+    Citizen(pb::ImportCitizenRow),
+    Subject(records::ImportSubjectRow),
 }
 
 /// What the reader thread found besides rows to send.
 enum Local {
     Unreadable { line: u64, reason: String },
-    OtherKind,
+    Foreigner,
+    Subject,
     Bytes(u64),
 }
 
-/// Imports `file` through `channel`; returns the summary. Per-row errors are printed as
+type Acks = Pin<Box<dyn Stream<Item = Result<Ack, tonic::Status>> + Send>>;
+
+/// Imports `file` into `targets`; returns the summary. Per-row errors are printed as
 /// they arrive.
 pub async fn import_file(
-    channel: &Channel,
+    targets: &Targets,
     token: &str,
     file: &Path,
     batch: u32,
@@ -164,120 +220,190 @@ pub async fn import_file(
     progress: bool,
 ) -> anyhow::Result<ImportSummary> {
     let started = Instant::now();
-    let checkpoint = checkpoint_path(file);
-    let resume_after = if restart {
-        0
+    let checkpoint_file = checkpoint_path(file);
+    let mut checkpoint = if restart {
+        Checkpoint::default()
     } else {
-        read_checkpoint(&checkpoint)
+        read_checkpoint(&checkpoint_file)
     };
-    let mut reader =
-        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let total = reader.seek(SeekFrom::End(0))?;
-    reader.seek(SeekFrom::Start(0))?;
-    let bar = if progress {
-        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {wide_bar} {bytes}/{total_bytes} {msg} (ETA {eta})",
-        )
-        .expect("static template"),
-    );
-    let (rows_tx, rows_rx) = mpsc::channel::<pb::ImportCitizenRow>(4 * batch as usize);
-    let (local_tx, mut local_rx) = mpsc::unbounded_channel::<Local>();
-    let reader_thread =
-        std::thread::spawn(move || read_rows(reader, resume_after, batch, rows_tx, local_tx));
-
-    let mut request = tonic::Request::new(ReceiverStream::new(rows_rx));
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}")
-            .parse()
-            .map_err(|_| anyhow!("the token is not valid ASCII"))?,
-    );
-    let mut responses = ImportServiceClient::new(channel.clone())
-        .max_decoding_message_size(64 << 20)
-        .import_citizens(request)
-        .await
-        .map_err(|status| anyhow::Error::new(CallError::new(RPC, status)))?
-        .into_inner();
+    let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| anyhow!("the token is not valid ASCII"))?;
     let mut summary = ImportSummary {
-        resumed_after: resume_after,
+        resumed_after: checkpoint.citizens,
+        subjects_resumed_after: checkpoint.subjects,
         ..ImportSummary::default()
     };
-    let mut settled_line = resume_after;
-    let drain_local = |summary: &mut ImportSummary,
-                       local_rx: &mut mpsc::UnboundedReceiver<Local>| {
-        while let Ok(event) = local_rx.try_recv() {
-            match event {
-                Local::Unreadable { line, reason } => {
-                    summary.unreadable += 1;
-                    bar.suspend(|| eprintln!("line {line}: {reason}"));
-                }
-                Local::OtherKind => summary.other_kinds += 1,
-                Local::Bytes(n) => bar.set_position(n),
-            }
+    for pass in [Pass::Citizens, Pass::Subjects] {
+        if pass == Pass::Subjects && targets.records.is_none() {
+            continue;
         }
-    };
-    loop {
-        let next = tokio::select! {
-            next = responses.next() => next,
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                drain_local(&mut summary, &mut local_rx);
-                continue;
+        let resume_after = match pass {
+            Pass::Citizens => checkpoint.citizens,
+            Pass::Subjects => checkpoint.subjects,
+        };
+        let mut reader =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let total = reader.seek(SeekFrom::End(0))?;
+        reader.seek(SeekFrom::Start(0))?;
+        let bar = if progress {
+            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {prefix} {wide_bar} {bytes}/{total_bytes} {msg} (ETA {eta})",
+            )
+            .expect("static template"),
+        );
+        bar.set_prefix(match pass {
+            Pass::Citizens => "citizens",
+            Pass::Subjects => "subjects",
+        });
+        let (rows_tx, rows_rx) = mpsc::channel::<Row>(4 * batch as usize);
+        let (local_tx, mut local_rx) = mpsc::unbounded_channel::<Local>();
+        let reader_thread = std::thread::spawn(move || {
+            read_rows(reader, resume_after, batch, pass, rows_tx, local_tx)
+        });
+        let rows = ReceiverStream::new(rows_rx);
+        let (rpc, opened) = match (pass, &targets.records) {
+            (Pass::Citizens, _) => {
+                let mut request = tonic::Request::new(rows.filter_map(|row| match row {
+                    Row::Citizen(row) => Some(row),
+                    Row::Subject(_) => None,
+                }));
+                request
+                    .metadata_mut()
+                    .insert("authorization", bearer.clone());
+                let opened = ImportServiceClient::new(targets.identity.clone())
+                    .max_decoding_message_size(64 << 20)
+                    .import_citizens(request)
+                    .await
+                    .map(|r| -> Acks { Box::pin(r.into_inner().map(|a| a.map(Ack::from))) });
+                ("ImportCitizens", opened)
+            }
+            (Pass::Subjects, records) => {
+                let channel = records.clone().expect("checked above");
+                let mut request = tonic::Request::new(rows.filter_map(|row| match row {
+                    Row::Subject(row) => Some(row),
+                    Row::Citizen(_) => None,
+                }));
+                request
+                    .metadata_mut()
+                    .insert("authorization", bearer.clone());
+                let opened = SubjectImportClient::new(channel)
+                    .max_decoding_message_size(64 << 20)
+                    .import_subjects(request)
+                    .await
+                    .map(|r| -> Acks { Box::pin(r.into_inner().map(|a| a.map(Ack::from))) });
+                ("ImportSubjects", opened)
             }
         };
-        let Some(result) = next else { break };
-        let result = result.map_err(|status| {
-            anyhow::Error::new(CallError::new(RPC, status)).context(format!(
-                "import stopped after line {settled_line} (run the same command again to resume)"
-            ))
-        })?;
-        summary.imported += u64::from(result.imported);
-        summary.skipped += u64::from(result.skipped);
-        let mut rejected_lines: Vec<u64> = result.errors.iter().map(|e| e.line).collect();
-        rejected_lines.dedup();
-        summary.rejected += rejected_lines.len() as u64;
-        for error in &result.errors {
-            let field = if error.field.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", error.field)
+        let mut responses =
+            opened.map_err(|status| anyhow::Error::new(CallError::new(rpc, status)))?;
+        let mut counts = Counts::default();
+        let mut settled_line = resume_after;
+        let drain_local =
+            |summary: &mut ImportSummary, local_rx: &mut mpsc::UnboundedReceiver<Local>| {
+                while let Ok(event) = local_rx.try_recv() {
+                    match event {
+                        Local::Unreadable { line, reason } => {
+                            summary.unreadable += 1;
+                            bar.suspend(|| eprintln!("line {line}: {reason}"));
+                        }
+                        Local::Foreigner => summary.foreigners += 1,
+                        Local::Subject => {
+                            if targets.records.is_none() {
+                                summary.subjects_not_sent += 1;
+                            }
+                        }
+                        Local::Bytes(n) => bar.set_position(n),
+                    }
+                }
             };
-            bar.suspend(|| eprintln!("line {}: {field}{}", error.line, error.reason));
+        loop {
+            let next = tokio::select! {
+                next = responses.next() => next,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                    drain_local(&mut summary, &mut local_rx);
+                    continue;
+                }
+            };
+            let Some(result) = next else { break };
+            let result = result.map_err(|status| {
+                anyhow::Error::new(CallError::new(rpc, status)).context(format!(
+                    "import stopped after line {settled_line} (run the same command again to \
+                     resume)"
+                ))
+            })?;
+            counts.imported += u64::from(result.imported);
+            counts.skipped += u64::from(result.skipped);
+            let mut rejected_lines: Vec<u64> = result.errors.iter().map(|e| e.0).collect();
+            rejected_lines.dedup();
+            counts.rejected += rejected_lines.len() as u64;
+            for (line, field, reason) in &result.errors {
+                let field = if field.is_empty() {
+                    String::new()
+                } else {
+                    format!("{field}: ")
+                };
+                bar.suspend(|| eprintln!("line {line}: {field}{reason}"));
+            }
+            settled_line = result.last_line;
+            match pass {
+                Pass::Citizens => checkpoint.citizens = settled_line,
+                Pass::Subjects => checkpoint.subjects = settled_line,
+            }
+            write_checkpoint(&checkpoint_file, checkpoint)
+                .with_context(|| format!("cannot write {}", checkpoint_file.display()))?;
+            drain_local(&mut summary, &mut local_rx);
+            bar.set_message(format!(
+                "{} rows, {:.0} rows/s",
+                counts.settled(),
+                counts.settled() as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            ));
         }
-        settled_line = result.last_line;
-        write_checkpoint(&checkpoint, settled_line)
-            .with_context(|| format!("cannot write {}", checkpoint.display()))?;
+        let lines = reader_thread
+            .join()
+            .map_err(|_| anyhow!("the file reader failed"))?
+            .with_context(|| format!("cannot read {}", file.display()))?;
         drain_local(&mut summary, &mut local_rx);
-        let rows = summary.imported + summary.skipped + summary.rejected;
-        bar.set_message(format!(
-            "{rows} rows, {:.0} rows/s",
-            rows as f64 / started.elapsed().as_secs_f64().max(1e-9)
-        ));
+        bar.finish_and_clear();
+        match pass {
+            Pass::Citizens => summary.citizens = counts,
+            Pass::Subjects => summary.subjects = counts,
+        }
+        // The whole file is settled for this pass: a later run resumes with the next one.
+        match pass {
+            Pass::Citizens => checkpoint.citizens = lines.max(checkpoint.citizens),
+            Pass::Subjects => checkpoint.subjects = lines.max(checkpoint.subjects),
+        }
+        if targets.records.is_some() && pass == Pass::Citizens {
+            write_checkpoint(&checkpoint_file, checkpoint)
+                .with_context(|| format!("cannot write {}", checkpoint_file.display()))?;
+        }
     }
-    reader_thread
-        .join()
-        .map_err(|_| anyhow!("the file reader failed"))?
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    drain_local(&mut summary, &mut local_rx);
-    bar.finish_and_clear();
-    let _ = std::fs::remove_file(&checkpoint);
+    let _ = std::fs::remove_file(&checkpoint_file);
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
 
-/// Reads `file` line by line (on a thread of its own), sending citizen rows after
-/// `resume_after`; the first row carries the batch size.
+/// Whether `haystack` contains `needle`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Reads `file` line by line (on a thread of its own), sending the rows of `pass` after
+/// `resume_after`; the first row carries the batch size. Returns the number of lines.
 fn read_rows(
     file: std::fs::File,
     resume_after: u64,
     batch: u32,
-    rows: mpsc::Sender<pb::ImportCitizenRow>,
+    pass: Pass,
+    rows: mpsc::Sender<Row>,
     local: mpsc::UnboundedSender<Local>,
-) -> std::io::Result<()> {
+) -> std::io::Result<u64> {
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut buffer = Vec::with_capacity(4096);
     let mut line_number = 0u64;
@@ -301,13 +427,27 @@ fn read_rows(
         if text.is_empty() {
             continue;
         }
-        let row = match serde_json::from_slice::<Line>(text) {
-            Ok(Line::Citizen(citizen)) => citizen_row(line_number, citizen),
-            Ok(Line::Foreigner(_) | Line::Subject(_)) => {
-                let _ = local.send(Local::OtherKind);
+        // The subject pass parses only lines that may be subjects; unreadable lines were
+        // reported by the citizen pass.
+        if pass == Pass::Subjects && !contains(text, b"subject") {
+            continue;
+        }
+        let mut row = match (pass, serde_json::from_slice::<Line>(text)) {
+            (Pass::Citizens, Ok(Line::Citizen(citizen))) => {
+                Row::Citizen(citizen_row(line_number, citizen))
+            }
+            (Pass::Subjects, Ok(Line::Subject(subject))) => {
+                Row::Subject(subject_row(line_number, subject))
+            }
+            (Pass::Citizens, Ok(Line::Foreigner(_))) => {
+                let _ = local.send(Local::Foreigner);
                 continue;
             }
-            Err(error) => {
+            (Pass::Citizens, Ok(Line::Subject(_))) => {
+                let _ = local.send(Local::Subject);
+                continue;
+            }
+            (Pass::Citizens, Err(error)) => {
                 let reason = unreadable_reason(&error);
                 let _ = local.send(Local::Unreadable {
                     line: line_number,
@@ -315,19 +455,22 @@ fn read_rows(
                 });
                 continue;
             }
+            (Pass::Subjects, _) => continue,
         };
-        let mut row = row;
         if first {
-            row.batch_size = batch;
+            match &mut row {
+                Row::Citizen(row) => row.batch_size = batch,
+                Row::Subject(row) => row.batch_size = batch,
+            }
             first = false;
         }
         if rows.blocking_send(row).is_err() {
             // The server ended the stream; its status says why.
-            return Ok(());
+            return Ok(line_number);
         }
     }
     let _ = local.send(Local::Bytes(offset));
-    Ok(())
+    Ok(line_number)
 }
 
 /// Why a line could not be read, naming at most a field (never a value: serde's
@@ -349,89 +492,4 @@ fn unreadable_reason(error: &serde_json::Error) -> String {
         return "missing kind".to_owned();
     }
     "a field has the wrong type (all fields are strings, residence a list)".to_owned()
-}
-
-/// A `YYYY`, `YYYY-MM` or `YYYY-MM-DD` date (zeros for what is missing); an unreadable
-/// text gives an empty date, which the server rejects.
-fn date(text: &str) -> Option<common::Date> {
-    if text.is_empty() {
-        return None;
-    }
-    let mut parts = text.split('-').map(|p| p.parse::<i32>());
-    let year = parts.next().and_then(Result::ok).unwrap_or(0);
-    let month = parts.next().and_then(Result::ok).unwrap_or(0);
-    let day = parts.next().and_then(Result::ok).unwrap_or(0);
-    Some(common::Date { year, month, day })
-}
-
-/// The request row of a citizen line.
-pub fn citizen_row(line: u64, c: CitizenLine) -> pb::ImportCitizenRow {
-    let sex = match c.sex.as_str() {
-        "male" => common::Sex::Male,
-        "female" => common::Sex::Female,
-        _ => common::Sex::Unspecified,
-    };
-    let blood_type = match c.blood_type.as_str() {
-        "a" => pb::BloodType::A,
-        "b" => pb::BloodType::B,
-        "ab" => pb::BloodType::Ab,
-        "o" => pb::BloodType::O,
-        _ => pb::BloodType::Unspecified,
-    };
-    let marital_status = match c.marital_status.as_str() {
-        "single" => pb::MaritalStatus::Single,
-        "married" => pb::MaritalStatus::Married,
-        "divorced" => pb::MaritalStatus::Divorced,
-        "widowed" => pb::MaritalStatus::Widowed,
-        _ => pb::MaritalStatus::Unspecified,
-    };
-    let life_status = match c.life_status.as_str() {
-        "deceased" => pb::LifeStatus::Deceased,
-        "missing" => pb::LifeStatus::Missing,
-        _ => pb::LifeStatus::Alive,
-    };
-    let residences = c
-        .residence
-        .into_iter()
-        .map(|r| pb::ImportResidence {
-            kind: match r.kind.as_str() {
-                "permanent" => pb::ResidenceKind::Permanent,
-                "temporary" => pb::ResidenceKind::Temporary,
-                _ => pb::ResidenceKind::Unspecified,
-            } as i32,
-            commune_code: r.commune,
-            address: r.address,
-            start_date: date(&r.from),
-            end_date: date(&r.until),
-        })
-        .collect();
-    pb::ImportCitizenRow {
-        line,
-        citizen: Some(pb::Citizen {
-            personal_id: c.personal_id,
-            full_name: c.full_name,
-            sex: sex as i32,
-            date_of_birth: date(&c.date_of_birth),
-            place_of_birth: c.place_of_birth,
-            home_town: c.home_town,
-            ethnicity: c.ethnicity,
-            religion: c.religion,
-            nationality: c.nationality,
-            blood_type: blood_type as i32,
-            marital_status: marital_status as i32,
-            phone: c.phone,
-            email: c.email,
-            family: Some(pb::FamilyLinks {
-                father_id: c.father_id,
-                mother_id: c.mother_id,
-                spouse_id: c.spouse_id,
-                ..pb::FamilyLinks::default()
-            }),
-            life_status: life_status as i32,
-            life_status_date: date(&c.life_status_date),
-            ..pb::Citizen::default()
-        }),
-        residences,
-        batch_size: 0,
-    }
 }

@@ -11,6 +11,8 @@ mod exit;
 #[path = "gen.rs"]
 mod generate;
 mod import;
+mod import_checkpoint;
+mod import_rows;
 mod output;
 mod run;
 mod session;

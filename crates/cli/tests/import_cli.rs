@@ -1,11 +1,18 @@
 //! `dancu gen` and `dancu import` as an operator runs them, against the in-process suite:
 //! the generator's bytes depend on the seed only; a file of 10,000 generated citizens with
-//! 100 malformed lines among them imports the good ones and names every bad line; a second
-//! run imports nothing new; an interrupted import resumes after its checkpoint.
+//! 100 malformed lines among them imports the good ones (citizens into identity, subjects
+//! with their classifications and timelines into records, readable through the records API)
+//! and names every bad line; a second run imports nothing new; an interrupted import
+//! resumes after its checkpoint, in either pass; records unreachable exits "unavailable".
 
 use assert_cmd::Command;
 use dancu_e2e::Cluster;
+use dancu_e2e::api::request;
 use dancu_kit::config::ServiceKind;
+use dancu_popgen::record::{Line, SubjectLine};
+use dancu_proto::records::v1::{
+    GetSubjectRequest, ListSubjectsRequest, ListTimelineEntriesRequest,
+};
 use std::io::Write;
 use std::path::Path;
 
@@ -45,6 +52,10 @@ async fn import(
             "--quiet",
         ])
         .args(extra)
+        .env(
+            "DANCU_RECORDS_ENDPOINT",
+            cluster.endpoint(ServiceKind::Records),
+        )
         .env("DANCU_TOKEN", token);
     let output = tokio::task::spawn_blocking(move || command.output().expect("run dancu import"))
         .await
@@ -100,7 +111,8 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     let mut bad_lines = Vec::new();
     let mut line = 0u64;
     let mut citizens = 0;
-    let mut others = 0;
+    let mut foreigners = 0;
+    let mut subjects: Vec<SubjectLine> = Vec::new();
     for (i, good) in text.lines().enumerate() {
         if i % 100 == 50 && bad_lines.len() < 100 {
             line += 1;
@@ -109,15 +121,16 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
         }
         line += 1;
         writeln!(out, "{good}").unwrap();
-        if good.contains(r#""kind":"citizen""#) {
-            citizens += 1;
-        } else {
-            others += 1;
+        match serde_json::from_str::<Line>(good).expect("generated line") {
+            Line::Citizen(_) => citizens += 1,
+            Line::Foreigner(_) => foreigners += 1,
+            Line::Subject(subject) => subjects.push(subject),
         }
     }
     drop(out);
     assert_eq!(citizens, 10_000);
     assert_eq!(bad_lines.len(), 100);
+    assert!(!subjects.is_empty() && foreigners > 0);
 
     // A refused token stops the import before any row, with the "denied" exit code.
     let (code, _, stderr) = import(&cluster, "not-a-token", &file, &[]).await;
@@ -150,10 +163,91 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     );
     assert!(
         stdout.contains(&format!(
-            "imported 10000, already present 0, rejected 40, unreadable 60, not imported \
-             (foreigners and subjects, left for later) {others}"
+            "citizens: imported 10000, already present 0, rejected 40; subjects: imported {}, \
+             already present 0, rejected 0; unreadable 60; foreigners not imported (no \
+             foreigner import) {foreigners}",
+            subjects.len()
         )),
         "{stdout}"
+    );
+
+    // The subjects are in records, as the file says, for an officer of the owning unit.
+    let first = &subjects[0];
+    let owned_by_unit = subjects
+        .iter()
+        .filter(|s| s.owning_unit == first.owning_unit)
+        .count();
+    let officer = cluster
+        .officer(
+            &token,
+            "inv.import",
+            &first.owning_unit,
+            &["investigator"],
+            None,
+        )
+        .await;
+    let listed = cluster
+        .records()
+        .list_subjects(request(
+            ListSubjectsRequest {
+                owning_unit: first.owning_unit.clone(),
+                page_size: 500,
+                ..Default::default()
+            },
+            officer.token(),
+            Some("investigation"),
+            Some("12/VKS-HS"),
+        ))
+        .await
+        .expect("list subjects")
+        .into_inner()
+        .subjects;
+    assert_eq!(listed.len(), owned_by_unit);
+    let subject = listed
+        .iter()
+        .find(|s| s.personal_id == first.personal_id)
+        .expect("the first subject of the file");
+    let subject = cluster
+        .records()
+        .get_subject(request(
+            GetSubjectRequest {
+                id: subject.id.clone(),
+            },
+            officer.token(),
+            Some("investigation"),
+            Some("12/VKS-HS"),
+        ))
+        .await
+        .expect("get subject")
+        .into_inner();
+    assert_eq!(subject.classifications.len(), 1);
+    assert_eq!(subject.classifications[0].legal_basis, first.legal_basis);
+    let entries = cluster
+        .records()
+        .list_timeline_entries(request(
+            ListTimelineEntriesRequest {
+                subject_id: subject.id.clone(),
+                page_size: 50,
+                page_token: String::new(),
+            },
+            officer.token(),
+            Some("investigation"),
+            Some("12/VKS-HS"),
+        ))
+        .await
+        .expect("timeline")
+        .into_inner()
+        .entries;
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| e.summary.as_str())
+            .collect::<Vec<_>>(),
+        first
+            .timeline
+            .iter()
+            .map(|t| t.summary.as_str())
+            .collect::<Vec<_>>()
     );
     assert!(
         !dir.path().join("people.ndjson.checkpoint").exists(),
@@ -162,28 +256,92 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
 
     let (_, stdout, _) = import(&cluster, &token, &file, &["--batch", "2000"]).await;
     assert!(
-        stdout.contains("imported 0, already present 10000, rejected 40"),
+        stdout.contains(&format!(
+            "citizens: imported 0, already present 10000, rejected 40; subjects: imported 0, \
+             already present {}, rejected 0;",
+            subjects.len()
+        )),
         "{stdout}"
     );
 
-    // An interrupted run left a checkpoint: the next run starts after it.
+    // An interrupted run left a checkpoint (a single number: the citizen pass): the next
+    // run starts after it. Subjects skipped on request are counted, not sent.
     let fresh = dir.path().join("fresh.ndjson");
     gen_file(&fresh, 1_000, 4);
+    let fresh_text = std::fs::read_to_string(&fresh).unwrap();
+    let fresh_subjects: Vec<u64> = fresh_text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(r#""kind":"subject""#))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    assert!(fresh_subjects.len() >= 2);
     std::fs::write(dir.path().join("fresh.ndjson.checkpoint"), "600\n").unwrap();
-    let (code, stdout, stderr) = import(&cluster, &token, &fresh, &[]).await;
+    let (code, stdout, stderr) = import(&cluster, &token, &fresh, &["--skip-subjects"]).await;
     assert_eq!(code, Some(0), "{stdout} {stderr}");
     assert!(stdout.contains("resumed after line 600"), "{stdout}");
+    let skipped_subjects = fresh_subjects.iter().filter(|l| **l > 600).count();
+    assert!(
+        stdout.contains(&format!(
+            "subjects: not sent (--skip-subjects) {skipped_subjects};"
+        )),
+        "{stdout}"
+    );
     let resumed: u64 = stdout
-        .strip_prefix("imported ")
+        .strip_prefix("citizens: imported ")
         .and_then(|s| s.split(',').next())
         .and_then(|n| n.parse().ok())
         .expect("summary");
     assert!(resumed > 0 && resumed < 1_000, "{stdout}");
-    let (_, stdout, _) = import(&cluster, &token, &fresh, &["--restart"]).await;
+
+    // Records unreachable: the citizens are imported, then the subject pass stops with the
+    // "unavailable" exit code, leaving the checkpoint for the next run.
+    let (code, _, stderr) = import(
+        &cluster,
+        &token,
+        &fresh,
+        &["--restart", "--records-endpoint", "http://127.0.0.1:1"],
+    )
+    .await;
+    assert_eq!(code, Some(6), "{stderr}");
+    assert!(
+        stderr.contains("ImportSubjects failed: UNAVAILABLE"),
+        "{stderr}"
+    );
+    let left = std::fs::read_to_string(dir.path().join("fresh.ndjson.checkpoint")).unwrap();
+    let lines = fresh_text.lines().count();
+    assert_eq!(left, format!("{lines} 0\n"), "the citizen pass is done");
+
+    // The next run resumes with the subject pass only.
+    let (code, stdout, stderr) = import(&cluster, &token, &fresh, &[]).await;
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
     assert!(
         stdout.contains(&format!(
-            "imported {}, already present {resumed}",
-            1_000 - resumed
+            "citizens: imported 0, already present 0, rejected 0; subjects: imported {}, \
+             already present 0, rejected 0;",
+            fresh_subjects.len()
+        )),
+        "{stdout}"
+    );
+    assert!(!dir.path().join("fresh.ndjson.checkpoint").exists(), "done");
+
+    // Interrupted in the subject pass after its first subject: the next run starts after it.
+    let after = fresh_subjects[0];
+    std::fs::write(
+        dir.path().join("fresh.ndjson.checkpoint"),
+        format!("{lines} {after}\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = import(&cluster, &token, &fresh, &[]).await;
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
+    assert!(
+        stdout.contains(&format!("subjects resumed after line {after}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "subjects: imported 0, already present {}, rejected 0;",
+            fresh_subjects.len() - 1
         )),
         "{stdout}"
     );

@@ -149,14 +149,15 @@ const FOREIGN_GIVEN: &[&str] = &[
     "DAVID", "SOPHIE", "KENJI", "LING",
 ];
 
-const CLASSIFICATIONS: &[&str] = &[
-    "criminal",
-    "drug_related",
-    "prior_conviction",
-    "prior_violation",
-    "suspicious_signs",
-    "community_education",
-    "post_rehabilitation",
+/// Classes of subjects, with the legal basis their generated records cite.
+const CLASSIFICATIONS: &[(&str, &str)] = &[
+    ("criminal", "Bộ luật Tố tụng hình sự 2015"),
+    ("drug_related", "Luật Phòng, chống ma túy 2021"),
+    ("prior_conviction", "Bộ luật Hình sự 2015"),
+    ("prior_violation", "Luật Xử lý vi phạm hành chính 2012"),
+    ("suspicious_signs", "Luật Công an nhân dân 2018"),
+    ("community_education", "Nghị định 120/2021/NĐ-CP"),
+    ("post_rehabilitation", "Luật Thi hành án hình sự 2019"),
 ];
 const SOURCES: &[&str] = &[
     "investigation",
@@ -164,14 +165,18 @@ const SOURCES: &[&str] = &[
     "operational",
     "administrative_violation",
 ];
-const TIMELINE_EVENTS: &[&str] = &[
-    "Opened after a report from the commune police",
-    "Interviewed at the district station",
-    "Administrative fine issued",
-    "Case transferred to the provincial police",
-    "Placed under community supervision",
-    "Supervision period ended",
-    "Judgment enforced",
+/// Timeline events: their kind and summary.
+const TIMELINE_EVENTS: &[(&str, &str)] = &[
+    ("arrest", "Arrested after a report from the commune police"),
+    ("charge", "Charged by the investigation agency"),
+    ("administrative_violation", "Administrative fine issued"),
+    ("conviction", "Convicted by the people's court"),
+    (
+        "supervision_check_in",
+        "Reported to the commune police under supervision",
+    ),
+    ("temporary_absence", "Declared a temporary absence"),
+    ("sentence_served", "Finished serving the sentence"),
 ];
 
 /// Multiplier spreading the sequence numbers of one (province, sex, year) over the six
@@ -193,6 +198,8 @@ struct Generator {
     serial_offset: u64,
     households: u64,
     passports: u64,
+    /// Subjects made so far (numbers their decisions).
+    subjects: u64,
 }
 
 /// The person being built, before it is written out.
@@ -230,6 +237,7 @@ impl Generator {
             serial_offset,
             households: 0,
             passports: 0,
+            subjects: 0,
         }
     }
 
@@ -566,19 +574,35 @@ impl Generator {
             .map(|_| self.rng_year(first, self.settings.year))
             .collect();
         years.sort_unstable();
-        let timeline = years
+        let timeline: Vec<TimelineLine> = years
             .into_iter()
-            .map(|year| TimelineLine {
-                date: date(&mut self.rng, year),
-                source: SOURCES[self.rng.gen_range(0..SOURCES.len())].to_owned(),
-                summary: TIMELINE_EVENTS[self.rng.gen_range(0..TIMELINE_EVENTS.len())].to_owned(),
+            .map(|year| {
+                let date = date(&mut self.rng, year);
+                let source = SOURCES[self.rng.gen_range(0..SOURCES.len())].to_owned();
+                let (kind, summary) = TIMELINE_EVENTS[self.rng.gen_range(0..TIMELINE_EVENTS.len())];
+                TimelineLine {
+                    date,
+                    kind: kind.to_owned(),
+                    source,
+                    summary: summary.to_owned(),
+                }
             })
             .collect();
+        let (classification, legal_basis) =
+            CLASSIFICATIONS[self.rng.gen_range(0..CLASSIFICATIONS.len())];
+        self.subjects += 1;
+        let owning_unit = format!("CAT-{province}");
         SubjectLine {
             personal_id: person.personal_id.clone(),
-            classification: CLASSIFICATIONS[self.rng.gen_range(0..CLASSIFICATIONS.len())]
-                .to_owned(),
-            owning_unit: format!("CAT-{province}"),
+            classification: classification.to_owned(),
+            since: timeline
+                .iter()
+                .map(|t| t.date.clone())
+                .min()
+                .unwrap_or_default(),
+            legal_basis: legal_basis.to_owned(),
+            reference: format!("{}/QD-{owning_unit}", self.subjects),
+            owning_unit,
             timeline,
         }
     }

@@ -126,8 +126,19 @@ pub struct SubjectLine {
     pub personal_id: String,
     /// Classification code, e.g. `drug_related`.
     pub classification: String,
-    /// Code of the unit that owns the record, e.g. `CAT-01`.
+    /// Code of the unit that owns the record: a provincial police (`CAT-<province>`, e.g.
+    /// `CAT-01`) or a commune police (`CAX-<commune>`).
     pub owning_unit: String,
+    /// First day of the classification; empty means the day of the first timeline event.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub since: String,
+    /// Legal basis of the classification (the law or decree applied).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub legal_basis: String,
+    /// Number of the decision to manage the person, e.g. `12/QD-CAT-01`; the timeline
+    /// events cite it too.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reference: String,
     /// Events, oldest first.
     pub timeline: Vec<TimelineLine>,
 }
@@ -137,6 +148,10 @@ pub struct SubjectLine {
 pub struct TimelineLine {
     /// Day of the event.
     pub date: String,
+    /// Kind of event: `arrest`, `charge`, `conviction`, `sentence_served`,
+    /// `administrative_violation`, `supervision_check_in` or `temporary_absence`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
     /// Source kind code, e.g. `investigation`.
     pub source: String,
     /// What happened (free text).

@@ -1,0 +1,43 @@
+//! The checkpoint of `dancu import`: `FILE.checkpoint` holds how far each pass got, so an
+//! interrupted import resumes after the last line a server acknowledged.
+
+use std::path::{Path, PathBuf};
+
+/// The checkpoint file of `file`.
+pub fn checkpoint_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".checkpoint");
+    PathBuf::from(name)
+}
+
+/// How far each pass got: every line up to `citizens` is settled for the citizen pass,
+/// up to `subjects` for the subject pass.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Last settled line of the citizen pass.
+    pub citizens: u64,
+    /// Last settled line of the subject pass.
+    pub subjects: u64,
+}
+
+/// The checkpoint recorded for `file` (zeros when none): `<citizens> <subjects>`, or a
+/// single number (the citizen pass only, as earlier releases wrote it).
+pub fn read_checkpoint(path: &Path) -> Checkpoint {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut numbers = text.split_whitespace().map(|n| n.parse().unwrap_or(0));
+    Checkpoint {
+        citizens: numbers.next().unwrap_or(0),
+        subjects: numbers.next().unwrap_or(0),
+    }
+}
+
+/// Records `checkpoint` (write to a temporary file, then rename: never half-written).
+pub fn write_checkpoint(path: &Path, checkpoint: Checkpoint) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(
+        &temporary,
+        format!("{} {}\n", checkpoint.citizens, checkpoint.subjects),
+    )?;
+    std::fs::rename(&temporary, path)
+}
