@@ -60,6 +60,7 @@ pub async fn run(
                 log.clone(),
                 closing,
             )));
+    let indexer = tokio::spawn(log.clone().run_lookup_indexer());
     let retention = (config.audit_log.retention_days > 0)
         .then(|| tokio::spawn(retain(log, config.audit_log.retention_days)));
     let shutdown = async move {
@@ -79,6 +80,7 @@ pub async fn run(
         shutdown,
     )
     .await;
+    indexer.abort();
     if let Some(task) = retention {
         task.abort();
     }

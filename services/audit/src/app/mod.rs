@@ -9,9 +9,11 @@
 pub mod alerts;
 mod append;
 mod log;
+mod lookup_indexer;
 
 use append::WriterState;
 pub use log::{EntryView, LeafRef};
+pub use lookup_indexer::LOOKUP_BATCH;
 
 use crate::store::{AuditStore, EventFilter, NewEvent, StoredAlert, StoredEvent};
 use alerts::{AlertKind, AlertRules, Observed};

@@ -18,9 +18,9 @@
 use super::{PlacedEvent, StoredAlert};
 use sea_orm::sqlx::{self, Postgres, Sqlite};
 use sea_orm::{ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqliteSynchronous,
-};
+pub(super) use sqlx::PgPool;
+pub(super) use sqlx::sqlite::SqliteConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 use std::collections::HashSet;
 use std::str::FromStr;
@@ -82,6 +82,30 @@ impl SqliteWriter {
     }
 }
 
+impl SqliteWriter {
+    /// Runs `work` on the writer connection, first opening it again if an earlier run
+    /// failed. A connection whose work failed is closed, not used again: SQLite may have
+    /// ended the transaction by itself (`OR ROLLBACK`, a full disk), and sqlx's count of
+    /// open transactions on that connection would then be off by one.
+    pub(super) async fn run<R>(
+        &self,
+        work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<R, DbErr>,
+    ) -> Result<R, DbErr> {
+        let mut slot = self.conn.lock().await;
+        let conn = match slot.as_mut() {
+            Some(conn) => conn,
+            None => slot.insert(self.options.connect().await.map_err(sqlx_conn_err)?),
+        };
+        let result = work(conn).await;
+        if result.is_err()
+            && let Some(conn) = slot.take()
+        {
+            let _ = conn.close().await;
+        }
+        result
+    }
+}
+
 /// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`:
 /// never waits for readers or the writer) after commits, at most every
 /// [`CHECKPOINT_EVERY`]; ends when the writer is gone.
@@ -110,7 +134,7 @@ const EVENT_COLUMN_COUNT: usize = 19;
 
 /// The error sea-orm would report for `e`: pool exhaustion and lost connections as
 /// connection errors (answered `UNAVAILABLE`), the rest as execution errors.
-fn db_err(e: sqlx::Error) -> DbErr {
+pub(super) fn db_err(e: sqlx::Error) -> DbErr {
     match e {
         sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
         sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
@@ -266,22 +290,12 @@ pub(super) async fn commit(
             )
             .await
         }
-        // A connection whose append failed is closed, not used again: SQLite may have
-        // ended the transaction by itself (`OR ROLLBACK`, a full disk), and sqlx's count
-        // of open transactions on that connection would then be off by one.
+        // As in `SqliteWriter::run`, a connection whose append failed is not used again.
         Prepared::Sqlite(statements) => match writer {
             Some(writer) => {
-                let mut slot = writer.conn.lock().await;
-                let conn = match slot.as_mut() {
-                    Some(conn) => conn,
-                    None => slot.insert(writer.options.connect().await.map_err(sqlx_conn_err)?),
-                };
-                if let Err(error) = run_sqlite(conn, statements).await {
-                    if let Some(conn) = slot.take() {
-                        let _ = conn.close().await;
-                    }
-                    return Err(error);
-                }
+                writer
+                    .run(async move |conn| run_sqlite(conn, statements).await)
+                    .await?;
                 // Wake the checkpointer (already awake when the channel is full).
                 let _ = writer.committed.try_send(());
                 Ok(())

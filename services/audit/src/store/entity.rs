@@ -138,3 +138,38 @@ pub mod alert {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The deferred lookup index: which events have a given actor, subject, unit or purpose
+/// (see `lookup.rs`).
+pub mod lookup {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `audit_lookup`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_lookup")]
+    pub struct Model {
+        /// Which event column the key is from (`LookupKind`).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: i32,
+        /// The column's value.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lookup_key: String,
+        /// The event's acceptance order.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub seq: i64,
+    }
+
+    /// The event a row points to.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        /// The indexed event.
+        #[sea_orm(
+            belongs_to = "super::event::Entity",
+            from = "Column::Seq",
+            to = "super::event::Column::Seq"
+        )]
+        Event,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

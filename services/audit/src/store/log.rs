@@ -2,8 +2,9 @@
 //! raise) in one transaction, reading leaves and entries by index, archiving, alerts.
 
 use super::append::PreparedAppend;
-use super::entity::{alert, event, leaf};
+use super::entity::{alert, event, leaf, lookup};
 use super::{AuditStore, NewEvent, StoredAlert, StoredEvent, StoredLeaf};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
@@ -139,14 +140,32 @@ impl AuditStore {
         Ok(events)
     }
 
-    /// Drops the bodies of events that occurred before `before_us`; their leaves stay.
+    /// Drops the bodies of events that occurred before `before_us`, with their lookup rows,
+    /// in one transaction; their leaves stay.
     pub async fn archive_before(&self, before_us: i64) -> Result<u64, DbErr> {
-        Ok(event::Entity::delete_many()
-            .filter(event::Column::OccurTimeUs.lt(before_us))
-            .filter(event::Column::LeafIndex.is_not_null())
-            .exec(self.db())
+        let expired = Condition::all()
+            .add(event::Column::OccurTimeUs.lt(before_us))
+            .add(event::Column::LeafIndex.is_not_null());
+        let tx = self.db().begin().await?;
+        lookup::Entity::delete_many()
+            .filter(
+                lookup::Column::Seq.in_subquery(
+                    Query::select()
+                        .column(event::Column::Seq)
+                        .from(event::Entity)
+                        .cond_where(expired.clone())
+                        .to_owned(),
+                ),
+            )
+            .exec(&tx)
+            .await?;
+        let archived = event::Entity::delete_many()
+            .filter(expired)
+            .exec(&tx)
             .await?
-            .rows_affected)
+            .rows_affected;
+        tx.commit().await?;
+        Ok(archived)
     }
 
     /// Up to `limit` alerts after `after_id`, optionally of one kind, oldest first.

@@ -11,7 +11,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateEvents), Box::new(CreateLog)]
+        vec![
+            Box::new(CreateEvents),
+            Box::new(CreateLog),
+            Box::new(super::migration_lookup::CreateLookup),
+        ]
     }
 }
 

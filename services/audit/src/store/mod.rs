@@ -4,7 +4,9 @@
 mod append;
 mod entity;
 mod log;
+mod lookup;
 mod migration;
+mod migration_lookup;
 
 pub use append::PreparedAppend;
 pub use entity::alert::Model as StoredAlert;
@@ -13,12 +15,9 @@ pub use entity::leaf::Model as StoredLeaf;
 pub use log::PlacedEvent;
 pub use migration::Migrator;
 
-use entity::{event, setting};
+use entity::setting;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DbBackend, DbErr, EntityTrait};
 use std::sync::Arc;
 
 /// A new event to store (the subject already hashed).
@@ -108,38 +107,6 @@ impl AuditStore {
     /// The database connection (for the log's queries in `log.rs`).
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
-    }
-
-    /// Up to `limit` events matching `filter`, in acceptance order.
-    pub async fn list(&self, filter: &EventFilter, limit: u64) -> Result<Vec<StoredEvent>, DbErr> {
-        let mut condition = Condition::all();
-        if let Some(actor) = &filter.actor_id {
-            condition = condition.add(event::Column::ActorId.eq(actor.as_str()));
-        }
-        if let Some(subject) = &filter.subject_hash {
-            condition = condition.add(event::Column::SubjectHash.eq(subject.as_str()));
-        }
-        if let Some(unit) = &filter.actor_unit {
-            condition = condition.add(event::Column::ActorUnit.eq(unit.as_str()));
-        }
-        if let Some(purpose) = &filter.purpose {
-            condition = condition.add(event::Column::Purpose.eq(purpose.as_str()));
-        }
-        if let Some(from) = filter.from_us {
-            condition = condition.add(event::Column::OccurTimeUs.gte(from));
-        }
-        if let Some(to) = filter.to_us {
-            condition = condition.add(event::Column::OccurTimeUs.lt(to));
-        }
-        if let Some(after) = filter.after_seq {
-            condition = condition.add(event::Column::Seq.gt(after));
-        }
-        event::Entity::find()
-            .filter(condition)
-            .order_by_asc(event::Column::Seq)
-            .limit(limit)
-            .all(&self.db)
-            .await
     }
 
     /// The value of a setting, creating it with `init()` if it does not exist yet (the
