@@ -240,9 +240,13 @@ fn print_cpu_per_event(
         .map(|(tid, t)| spent(tid, t))
         .sum();
     let total: u64 = after.iter().map(|(tid, t)| spent(tid, t)).sum();
+    // On PostgreSQL the process has no SQLite worker thread: the writer is the server.
+    let writer = match writer {
+        0 => String::new(),
+        ticks => format!("SQLite writer thread {:.1} µs, ", us(ticks)),
+    };
     println!(
-        "CPU per appended event: SQLite writer thread {:.1} µs, runtime threads {:.1} µs, whole process {:.1} µs",
-        us(writer),
+        "CPU per appended event: {writer}runtime threads {:.1} µs, whole process {:.1} µs",
         us(runtime),
         us(total),
     );
