@@ -6,8 +6,7 @@
 
 use dancu_audit::app::alerts::AlertKind;
 use dancu_audit::app::{AuditLog, SubmittedEvent, entry_of, split_policy_ids};
-use dancu_audit::store::{AuditStore, NewEvent};
-use dancu_domain::PersonalId;
+use dancu_audit::store::AuditStore;
 use dancu_kit::config::Config;
 use sea_orm::ConnectionTrait;
 

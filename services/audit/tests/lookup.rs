@@ -48,63 +48,75 @@ async fn list_all(
     }
 }
 
-/// The listings checked at each stage: a filter, its subject, and which appended events
-/// (by number) match it.
-fn cases() -> Vec<(
-    &'static str,
-    EventFilter,
-    Option<PersonalId>,
-    fn(u32) -> bool,
-)> {
+/// A listing checked at each stage: its filter and subject, and which appended events (by
+/// number) it must return.
+struct Case {
+    name: &'static str,
+    filter: EventFilter,
+    subject: Option<PersonalId>,
+    matches: fn(u32) -> bool,
+}
+
+/// The listings checked at each stage.
+fn cases() -> Vec<Case> {
     let from = event(30).event.occur_time_us;
     let to = event(90).event.occur_time_us;
     vec![
-        (
-            "actor",
-            EventFilter {
+        Case {
+            name: "actor",
+            filter: EventFilter {
                 actor_id: Some("officer-3".to_owned()),
                 ..EventFilter::default()
             },
-            None,
-            |i| i % 7 == 3,
-        ),
-        (
-            "unit",
-            EventFilter {
+            subject: None,
+            matches: |i| i % 7 == 3,
+        },
+        Case {
+            name: "unit",
+            filter: EventFilter {
                 actor_unit: Some("CAX001".to_owned()),
                 ..EventFilter::default()
             },
-            None,
-            |i| i % 3 == 1,
-        ),
-        (
-            "purpose",
-            EventFilter {
+            subject: None,
+            matches: |i| i % 3 == 1,
+        },
+        Case {
+            name: "purpose",
+            filter: EventFilter {
                 purpose: Some("investigation".to_owned()),
                 ..EventFilter::default()
             },
-            None,
-            |_| true,
-        ),
-        ("subject", EventFilter::default(), Some(person(2)), |i| {
-            i % 5 == 2 && !i.is_multiple_of(6)
-        }),
-        (
-            "subject, actor and time range",
-            EventFilter {
+            subject: None,
+            matches: |_| true,
+        },
+        Case {
+            name: "subject",
+            filter: EventFilter::default(),
+            subject: Some(person(2)),
+            matches: |i| i % 5 == 2 && !i.is_multiple_of(6),
+        },
+        Case {
+            name: "subject, actor and time range",
+            filter: EventFilter {
                 actor_id: Some("officer-2".to_owned()),
                 from_us: Some(from),
                 to_us: Some(to),
                 ..EventFilter::default()
             },
-            Some(person(4)),
-            |i| i % 5 == 4 && !i.is_multiple_of(6) && i % 7 == 2 && (30..90).contains(&i),
-        ),
+            subject: Some(person(4)),
+            matches: |i| i % 5 == 4 && !i.is_multiple_of(6) && i % 7 == 2 && (30..90).contains(&i),
+        },
     ]
 }
 
 async fn assert_listings(log: &AuditLog, appended: u32, stage: &str) {
-    for (name, filter, subject, matches) in cases() {
+    for Case {
+        name,
+        filter,
+        subject,
+        matches,
+    } in cases()
+    {
         let expected: Vec<String> = (0..appended)
             .filter(|i| matches(*i))
             .map(|i| event(i).event.event_id)
@@ -208,4 +220,43 @@ async fn archiving_removes_the_lookup_rows_of_the_archived_events() {
         0,
         "no lookup row outlives its event"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_3_indexes_the_events_stored_before_it() {
+    use sea_orm_migration::MigratorTrait;
+    let (url, _dir) = database().await;
+    let open = || async {
+        AuditLog::open(
+            AuditStore::open(&url, 4).await.expect("store"),
+            &Config::default(),
+        )
+        .await
+        .expect("log")
+    };
+    let log = open().await;
+    log.append((0..60).map(varied).collect())
+        .await
+        .expect("append");
+    drop(log);
+    // Back to the schema before the lookup table (the four event-table indexes), with 60
+    // events stored; then forward again, as an upgraded service starts.
+    let db = sea_orm::Database::connect(url.as_str())
+        .await
+        .expect("connect");
+    dancu_audit::store::Migrator::down(&db, Some(1))
+        .await
+        .expect("down");
+    dancu_audit::store::Migrator::up(&db, None)
+        .await
+        .expect("up");
+    db.close().await.expect("close");
+
+    let log = open().await;
+    assert_eq!(
+        log.index_lookups(1000).await.expect("index"),
+        0,
+        "the migration indexed every stored event"
+    );
+    assert_listings(&log, 60, "after the migration").await;
 }
