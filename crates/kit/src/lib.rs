@@ -9,6 +9,7 @@ pub mod config;
 pub mod convert;
 pub mod db;
 pub mod error;
+pub mod import_stream;
 pub mod paging;
 pub mod server;
 pub mod telemetry;

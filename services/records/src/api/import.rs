@@ -15,22 +15,25 @@ use dancu_audit_client::event::Authorization;
 use dancu_domain::{AreaTable, PersonalId, Purpose};
 use dancu_kit::auth::principal;
 use dancu_kit::call::CallContext;
-use dancu_kit::error::{FieldViolations, invalid_field};
+use dancu_kit::error::FieldViolations;
+use dancu_kit::import_stream::{self, BatchLimits};
 use dancu_proto::records::v1 as pb;
 use dancu_proto::records::v1::import_service_server::ImportService;
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::mpsc;
+use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 /// The full method name (audit events).
 const RPC: &str = "/dancu.records.v1.ImportService/ImportSubjects";
-/// Rows per batch when the first message leaves `batch_size` at 0.
-const DEFAULT_BATCH: u32 = 500;
-/// Largest batch a caller may ask for.
-const MAX_BATCH: u32 = 10_000;
+/// Rows per batch when the first message leaves `batch_size` at 0, and the largest batch a
+/// caller may ask for.
+const LIMITS: BatchLimits = BatchLimits {
+    default: 500,
+    max: 10_000,
+};
 /// Most classifications in one row.
 const MAX_CLASSES: usize = 20;
 /// Most timeline entries in one row.
@@ -49,14 +52,7 @@ impl ImportApi {
 }
 
 /// Rows read, decoded and waiting to be committed together.
-#[derive(Default)]
-struct Batch {
-    first_line: u64,
-    last_line: u64,
-    candidates: Vec<SubjectCandidate>,
-    rejected: Vec<RowError>,
-    rows: u32,
-}
+type Batch = import_stream::Batch<SubjectCandidate, RowError>;
 
 #[tonic::async_trait]
 impl ImportService for ImportApi {
@@ -81,7 +77,13 @@ impl ImportService for ImportApi {
         let rows = request.into_inner();
         let (batches_tx, batches_rx) = mpsc::channel::<Result<Batch, Status>>(2);
         let (results_tx, results_rx) = mpsc::channel(8);
-        tokio::spawn(read_batches(rows, batches_tx));
+        tokio::spawn(import_stream::read_batches(
+            rows,
+            LIMITS,
+            |row: &pb::ImportSubjectRow| (row.line, row.batch_size),
+            decode_row,
+            batches_tx,
+        ));
         tokio::spawn(commit_batches(
             self.importer.clone(),
             ctx,
@@ -90,75 +92,6 @@ impl ImportService for ImportApi {
             results_tx,
         ));
         Ok(Response::new(Box::pin(ReceiverStream::new(results_rx))))
-    }
-}
-
-/// Reads the client's rows into batches; a malformed stream ends with its error.
-async fn read_batches(
-    mut rows: Streaming<pb::ImportSubjectRow>,
-    batches: mpsc::Sender<Result<Batch, Status>>,
-) {
-    let mut batch_size = 0u32;
-    let mut previous_line = 0u64;
-    let mut batch = Batch::default();
-    loop {
-        let row = match rows.next().await {
-            None => break,
-            Some(Ok(row)) => row,
-            // The client went away or broke the stream: nothing more to commit.
-            Some(Err(_)) => return,
-        };
-        let problem = if batch_size == 0 {
-            match row.batch_size {
-                0 => {
-                    batch_size = DEFAULT_BATCH;
-                    None
-                }
-                n if n <= MAX_BATCH => {
-                    batch_size = n;
-                    None
-                }
-                _ => Some(invalid_field(
-                    "batch_size",
-                    format!("must be 1 to {MAX_BATCH} (0 for {DEFAULT_BATCH})"),
-                )),
-            }
-        } else if row.batch_size != 0 {
-            Some(invalid_field(
-                "batch_size",
-                "may only be set in the first message",
-            ))
-        } else {
-            None
-        };
-        let problem = problem.or_else(|| {
-            (row.line <= previous_line).then(|| {
-                invalid_field(
-                    "line",
-                    "must be positive and increase from one row to the next",
-                )
-            })
-        });
-        if let Some(status) = problem {
-            let _ = batches.send(Err(status)).await;
-            return;
-        }
-        previous_line = row.line;
-        if batch.rows == 0 {
-            batch.first_line = row.line;
-        }
-        batch.last_line = row.line;
-        batch.rows += 1;
-        match decode_row(row) {
-            Ok(candidate) => batch.candidates.push(candidate),
-            Err(errors) => batch.rejected.extend(errors),
-        }
-        if batch.rows >= batch_size && batches.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-            return;
-        }
-    }
-    if batch.rows > 0 {
-        let _ = batches.send(Ok(batch)).await;
     }
 }
 

@@ -1,0 +1,122 @@
+//! The reading side of the bulk-import RPCs (identity's `ImportCitizens`, records'
+//! `ImportSubjects`): the client streams rows numbered by their line in its file, and the
+//! first message may set the batch size; the rows are decoded into batches, which another
+//! task commits while the next batch is read.
+
+use crate::error::invalid_field;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tonic::{Status, Streaming};
+
+/// The batch size rule of an import RPC.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchLimits {
+    /// Rows per batch when the first message leaves `batch_size` at 0.
+    pub default: u32,
+    /// Largest batch a caller may ask for.
+    pub max: u32,
+}
+
+/// Rows read and decoded, waiting to be committed together.
+#[derive(Debug)]
+pub struct Batch<C, E> {
+    /// Line of the first row.
+    pub first_line: u64,
+    /// Line of the last row.
+    pub last_line: u64,
+    /// Rows read, valid or not.
+    pub rows: u32,
+    /// The rows that decoded.
+    pub candidates: Vec<C>,
+    /// What was wrong with the others.
+    pub rejected: Vec<E>,
+}
+
+impl<C, E> Default for Batch<C, E> {
+    fn default() -> Self {
+        Self {
+            first_line: 0,
+            last_line: 0,
+            rows: 0,
+            candidates: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
+}
+
+/// Reads the client's rows into batches of the size its first message asks for, decoding
+/// each with `decode`, and sends them to `batches`. `header` gives a row's line number and
+/// requested batch size. A malformed stream (a batch size out of range or set after the
+/// first message, line numbers that do not increase) ends with its `INVALID_ARGUMENT`; a
+/// stream the client breaks ends without one (nothing more to commit).
+pub async fn read_batches<R, C, E>(
+    mut rows: Streaming<R>,
+    limits: BatchLimits,
+    header: impl Fn(&R) -> (u64, u32),
+    mut decode: impl FnMut(R) -> Result<C, Vec<E>>,
+    batches: mpsc::Sender<Result<Batch<C, E>, Status>>,
+) {
+    let mut batch_size = 0u32;
+    let mut previous_line = 0u64;
+    let mut batch = Batch::default();
+    loop {
+        let row = match rows.next().await {
+            None => break,
+            Some(Ok(row)) => row,
+            // The client went away or broke the stream: nothing more to commit.
+            Some(Err(_)) => return,
+        };
+        let (line, requested) = header(&row);
+        let problem = if batch_size == 0 {
+            match requested {
+                0 => {
+                    batch_size = limits.default;
+                    None
+                }
+                n if n <= limits.max => {
+                    batch_size = n;
+                    None
+                }
+                _ => Some(invalid_field(
+                    "batch_size",
+                    format!("must be 1 to {} (0 for {})", limits.max, limits.default),
+                )),
+            }
+        } else if requested != 0 {
+            Some(invalid_field(
+                "batch_size",
+                "may only be set in the first message",
+            ))
+        } else {
+            None
+        };
+        let problem = problem.or_else(|| {
+            (line <= previous_line).then(|| {
+                invalid_field(
+                    "line",
+                    "must be positive and increase from one row to the next",
+                )
+            })
+        });
+        if let Some(status) = problem {
+            let _ = batches.send(Err(status)).await;
+            return;
+        }
+        previous_line = line;
+        if batch.rows == 0 {
+            batch.first_line = line;
+        }
+        batch.last_line = line;
+        batch.rows += 1;
+        match decode(row) {
+            Ok(candidate) => batch.candidates.push(candidate),
+            Err(errors) => batch.rejected.extend(errors),
+        }
+        if batch.rows >= batch_size && batches.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+            return;
+        }
+    }
+    if batch.rows > 0 {
+        let _ = batches.send(Ok(batch)).await;
+    }
+}
