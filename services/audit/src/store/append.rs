@@ -1,8 +1,9 @@
 //! The append path of the log, in raw SQL on the database's own driver (sqlx): it runs for
 //! every accepted event, so it skips the query builder and the active models.
 //!
-//! - SQLite: prepared multi-row `INSERT OR ROLLBACK … VALUES (…), (…)` statements of [`SQLITE_ROWS`]
-//!   rows (cached per connection by sqlx, so a full chunk is parsed once per connection);
+//! - SQLite: prepared multi-row `INSERT OR ROLLBACK … VALUES (…), (…)` statements of
+//!   [`SQLITE_ROWS`] rows (cached per connection by sqlx, so a full chunk is parsed once per
+//!   connection);
 //! - PostgreSQL: one `INSERT … SELECT * FROM UNNEST($1::text[], …)` per table and batch,
 //!   whatever its size (one prepared statement, one round trip).
 //!
@@ -80,9 +81,7 @@ impl SqliteWriter {
             committed,
         }))
     }
-}
 
-impl SqliteWriter {
     /// Runs `work` on the writer connection, first opening it again if an earlier run
     /// failed. A connection whose work failed is closed, not used again: SQLite may have
     /// ended the transaction by itself (`OR ROLLBACK`, a full disk), and sqlx's count of
@@ -104,6 +103,20 @@ impl SqliteWriter {
         }
         result
     }
+}
+
+/// Runs `work` on a pooled SQLite connection (an in-memory database has no dedicated
+/// writer), closing that connection if the work failed, as [`SqliteWriter::run`] does.
+pub(super) async fn run_pooled<R>(
+    pool: &SqlitePool,
+    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<R, DbErr>,
+) -> Result<R, DbErr> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let result = work(&mut conn).await;
+    if result.is_err() {
+        let _ = conn.close().await;
+    }
+    result
 }
 
 /// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`:
@@ -301,16 +314,10 @@ pub(super) async fn commit(
                 Ok(())
             }
             None => {
-                let mut conn = db
-                    .get_sqlite_connection_pool()
-                    .acquire()
-                    .await
-                    .map_err(db_err)?;
-                let result = run_sqlite(&mut conn, statements).await;
-                if result.is_err() {
-                    let _ = conn.close().await;
-                }
-                result
+                run_pooled(db.get_sqlite_connection_pool(), async move |conn| {
+                    run_sqlite(conn, statements).await
+                })
+                .await
             }
         },
     }

@@ -12,7 +12,7 @@
 //! their events, then the events above the watermark directly (the tail not yet indexed,
 //! found by `seq`). So a query sees every committed event, indexed or not.
 
-use super::append::{PgPool, SqliteConnection, db_err};
+use super::append::{PgPool, SqliteConnection, db_err, run_pooled};
 use super::entity::{event, lookup, setting};
 use super::{AuditStore, EventFilter, StoredEvent};
 use sea_orm::sqlx::{self, AssertSqlSafe, Connection};
@@ -152,17 +152,10 @@ impl AuditStore {
                         .await
                 }
                 None => {
-                    let mut conn = self
-                        .db()
-                        .get_sqlite_connection_pool()
-                        .acquire()
-                        .await
-                        .map_err(db_err)?;
-                    let indexed = index_sqlite(&mut conn, max_events).await;
-                    if indexed.is_err() {
-                        let _ = conn.close().await;
-                    }
-                    indexed
+                    run_pooled(self.db().get_sqlite_connection_pool(), async |conn| {
+                        index_sqlite(conn, max_events).await
+                    })
+                    .await
                 }
             },
         }
