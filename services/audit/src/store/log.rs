@@ -28,18 +28,8 @@ impl AuditStore {
         super::append::existing_ids(self.db(), ids).await
     }
 
-    /// Stores placed events, their leaves and the alerts they raised, in one transaction.
-    pub async fn append(
-        &self,
-        events: Vec<PlacedEvent>,
-        accept_time_us: i64,
-        alerts: Vec<StoredAlert>,
-    ) -> Result<(), DbErr> {
-        self.commit_append(self.prepare_append(events, accept_time_us, alerts))
-            .await
-    }
-
-    /// Prepares what [`AuditStore::append`] stores, without touching the database.
+    /// Prepares placed events, their leaves and the alerts they raised for
+    /// [`AuditStore::commit_append`], without touching the database.
     pub fn prepare_append(
         &self,
         events: Vec<PlacedEvent>,

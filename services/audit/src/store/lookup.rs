@@ -17,8 +17,8 @@ use super::entity::{event, lookup, setting};
 use super::{AuditStore, EventFilter, StoredEvent};
 use sea_orm::sqlx::{self, AssertSqlSafe, Connection};
 use sea_orm::{
-    ColumnTrait, Condition, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait,
+    ColumnTrait, Condition, DbBackend, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
 };
 
 /// The indexed event columns, with the `kind` stored for each. Migration 3 fills the table
@@ -128,11 +128,7 @@ impl AuditStore {
         let stored = setting::Entity::find_by_id(WATERMARK_SETTING)
             .one(self.db())
             .await?;
-        stored.map_or(Ok(0), |s| {
-            s.value
-                .parse()
-                .map_err(|_| DbErr::Custom(format!("setting {WATERMARK_SETTING} is not a number")))
-        })
+        parse_watermark(stored.map(|s| s.value))
     }
 
     /// Adds the events after the watermark, at most `max_events` of them, to the lookup
@@ -142,7 +138,7 @@ impl AuditStore {
     pub async fn index_lookups(&self, max_events: i64) -> Result<i64, DbErr> {
         let max_events = max_events.max(1);
         match self.db().get_database_backend() {
-            sea_orm::DbBackend::Postgres => {
+            DbBackend::Postgres => {
                 index_postgres(self.db().get_postgres_connection_pool(), max_events).await
             }
             _ => match self.writer() {
@@ -162,95 +158,120 @@ impl AuditStore {
     }
 }
 
-/// [`AuditStore::index_lookups`] on a SQLite connection. `OR IGNORE` (no row can conflict:
-/// the watermark moves with the rows) lets SQLite skip the statement journal.
+/// The stored watermark as a number (0 before the first indexing).
+fn parse_watermark(stored: Option<String>) -> Result<i64, DbErr> {
+    stored.map_or(Ok(0), |value| {
+        value
+            .parse()
+            .map_err(|_| DbErr::Custom(format!("setting {WATERMARK_SETTING} is not a number")))
+    })
+}
+
+/// Where an indexing run ends: after `from`, at most `max_events` further, and not past
+/// the highest stored `seq`. `None` when there is nothing to index.
+fn indexing_end(from: i64, highest_seq: i64, max_events: i64) -> Option<i64> {
+    let to = highest_seq.min(from.saturating_add(max_events));
+    (to > from).then_some(to)
+}
+
+/// The statement adding the events in `seq` range (first parameter, second parameter] with
+/// a non-empty `column` to the lookup table, sorted by key. No row can conflict (the
+/// watermark moves with the rows); ignoring conflicts lets SQLite skip the statement
+/// journal. Only constants enter the text.
+fn lookup_insert_sql(backend: DbBackend, kind: i32, column: &str) -> AssertSqlSafe<String> {
+    let (verb, from, to, on_conflict) = match backend {
+        DbBackend::Postgres => ("INSERT", "$1", "$2", " ON CONFLICT DO NOTHING"),
+        _ => ("INSERT OR IGNORE", "?", "?", ""),
+    };
+    AssertSqlSafe(format!(
+        "{verb} INTO audit_lookup (kind, lookup_key, seq) \
+         SELECT {kind}, {column}, seq FROM audit_events \
+         WHERE seq > {from} AND seq <= {to} AND {column} <> '' ORDER BY 2, 3{on_conflict}"
+    ))
+}
+
+/// The statement moving the watermark (parameters: setting name, value).
+fn watermark_upsert_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO audit_settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        }
+        _ => {
+            "INSERT INTO audit_settings (name, value) VALUES (?, ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        }
+    }
+}
+
+/// [`AuditStore::index_lookups`] on a SQLite connection (on a file: the writer, so no
+/// append runs meanwhile).
 async fn index_sqlite(conn: &mut SqliteConnection, max_events: i64) -> Result<i64, DbErr> {
     let mut tx = conn.begin().await.map_err(db_err)?;
-    let (from, to): (i64, i64) = sqlx::query_as(
-        "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM audit_settings WHERE name = ?), 0), \
+    let (stored, highest): (Option<String>, i64) = sqlx::query_as(
+        "SELECT (SELECT value FROM audit_settings WHERE name = ?), \
          COALESCE((SELECT MAX(seq) FROM audit_events), 0)",
     )
     .bind(WATERMARK_SETTING)
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
-    let to = to.min(from.saturating_add(max_events));
-    if to <= from {
+    let from = parse_watermark(stored)?;
+    let Some(to) = indexing_end(from, highest, max_events) else {
         return Ok(0);
-    }
+    };
     for (kind, column) in LOOKUP_COLUMNS {
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT OR IGNORE INTO audit_lookup (kind, lookup_key, seq) \
-             SELECT {kind}, {column}, seq FROM audit_events \
-             WHERE seq > ? AND seq <= ? AND {column} <> '' ORDER BY 2, 3"
-        )))
-        .bind(from)
-        .bind(to)
+        sqlx::query(lookup_insert_sql(DbBackend::Sqlite, kind, column))
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    sqlx::query(watermark_upsert_sql(DbBackend::Sqlite))
+        .bind(WATERMARK_SETTING)
+        .bind(to.to_string())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    }
-    sqlx::query(
-        "INSERT INTO audit_settings (name, value) VALUES (?, ?) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    )
-    .bind(WATERMARK_SETTING)
-    .bind(to.to_string())
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
     Ok(to - from)
 }
 
 /// [`AuditStore::index_lookups`] on PostgreSQL. Appends commit one at a time in `seq`
 /// order (the log's committer lock), so no event at or below the highest committed `seq`
-/// can still appear.
+/// can still appear. The watermark's row lock serialises indexers (a second instance on
+/// the same database).
 async fn index_postgres(pool: &PgPool, max_events: i64) -> Result<i64, DbErr> {
     let mut tx = pool.begin().await.map_err(db_err)?;
-    // The row lock serialises indexers (a second instance on the same database).
-    let watermark: Option<(String,)> =
+    let stored: Option<(String,)> =
         sqlx::query_as("SELECT value FROM audit_settings WHERE name = $1 FOR UPDATE")
             .bind(WATERMARK_SETTING)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
-    let from = match watermark {
-        Some((value,)) => value
-            .parse::<i64>()
-            .map_err(|_| DbErr::Custom(format!("setting {WATERMARK_SETTING} is not a number")))?,
-        None => 0,
-    };
-    let (to,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
+    let from = parse_watermark(stored.map(|(value,)| value))?;
+    let (highest,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-    let to = to.min(from.saturating_add(max_events));
-    if to <= from {
+    let Some(to) = indexing_end(from, highest, max_events) else {
         return Ok(0);
-    }
+    };
     for (kind, column) in LOOKUP_COLUMNS {
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO audit_lookup (kind, lookup_key, seq) \
-             SELECT {kind}, {column}, seq FROM audit_events \
-             WHERE seq > $1 AND seq <= $2 AND {column} <> '' ORDER BY 2, 3 \
-             ON CONFLICT DO NOTHING"
-        )))
-        .bind(from)
-        .bind(to)
+        sqlx::query(lookup_insert_sql(DbBackend::Postgres, kind, column))
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    sqlx::query(watermark_upsert_sql(DbBackend::Postgres))
+        .bind(WATERMARK_SETTING)
+        .bind(to.to_string())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    }
-    sqlx::query(
-        "INSERT INTO audit_settings (name, value) VALUES ($1, $2) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    )
-    .bind(WATERMARK_SETTING)
-    .bind(to.to_string())
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
     Ok(to - from)
 }
