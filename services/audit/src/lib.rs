@@ -97,7 +97,10 @@ async fn retain(log: Arc<app::AuditLog>, days: u32) {
         match log.archive_before(cutoff.timestamp_micros()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(archived = n, "audit retention archived event bodies"),
-            Err(error) => tracing::warn!(%error, "audit retention failed; will retry"),
+            Err(error) => tracing::warn!(
+                error = error.category(),
+                "audit retention failed; will retry"
+            ),
         }
     }
 }

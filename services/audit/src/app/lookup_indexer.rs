@@ -32,7 +32,10 @@ impl AuditLog {
                     Ok(LOOKUP_BATCH) => continue,
                     Ok(_) => break,
                     Err(error) => {
-                        tracing::warn!(%error, "audit lookup indexing failed; will retry");
+                        tracing::warn!(
+                            error = error.category(),
+                            "audit lookup indexing failed; will retry"
+                        );
                         break;
                     }
                 }

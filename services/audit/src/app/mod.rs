@@ -64,6 +64,22 @@ pub enum AuditError {
     Corrupt(String),
 }
 
+impl AuditError {
+    /// What kind of failure this is, for logs: a storage error's text may quote stored
+    /// values (a PostgreSQL key conflict names the key), so background tasks log this
+    /// instead of the error.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Self::Storage(DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) => "storage unavailable",
+            Self::Storage(_) => "storage error",
+            Self::Invalid { .. } => "invalid request",
+            Self::NotFound(_) => "not found",
+            Self::Retry(_) => "retry",
+            Self::Corrupt(_) => "log state corrupt",
+        }
+    }
+}
+
 /// An event as submitted: the subject still a personal ID.
 #[derive(Clone, Debug)]
 pub struct SubmittedEvent {

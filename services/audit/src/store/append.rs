@@ -167,8 +167,8 @@ pub(super) fn db_err(e: sqlx::Error) -> DbErr {
 /// only a second writer on the same file can cause) ends the whole transaction, as the
 /// append wants anyway. With the default `ABORT`, SQLite must be able to undo a failing
 /// multi-row statement alone, so it copies every page the statement touches into a
-/// statement journal first: that copy cost a quarter of the writer thread's time
-/// (44–49 µs per event against 33–35 µs, `cargo bench -p dancu-audit --bench log`).
+/// statement journal first: that copy cost about a quarter of the writer thread's time
+/// (`docs/benchmarks.md`, "Append path v4", says how that was measured).
 fn values_sql(table: &str, columns: &str, width: usize, rows: usize) -> Arc<str> {
     let row = format!("({})", vec!["?"; width].join(", "));
     format!(

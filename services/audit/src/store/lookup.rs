@@ -13,7 +13,7 @@
 //! found by `seq`). So a query sees every committed event, indexed or not.
 
 use super::append::{PgPool, SqliteConnection, db_err, run_pooled};
-use super::entity::{event, lookup, setting};
+use super::entity::{event, lookup};
 use super::{AuditStore, EventFilter, StoredEvent};
 use sea_orm::sqlx::{self, AssertSqlSafe, Connection};
 use sea_orm::{
@@ -125,10 +125,7 @@ impl AuditStore {
 
     /// The highest `seq` the lookup table covers.
     pub async fn lookup_watermark(&self) -> Result<i64, DbErr> {
-        let stored = setting::Entity::find_by_id(WATERMARK_SETTING)
-            .one(self.db())
-            .await?;
-        parse_watermark(stored.map(|s| s.value))
+        parse_watermark(self.setting(WATERMARK_SETTING).await?)
     }
 
     /// Adds the events after the watermark, at most `max_events` of them, to the lookup

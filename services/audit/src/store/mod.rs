@@ -109,6 +109,14 @@ impl AuditStore {
         &self.db
     }
 
+    /// The value of a setting, if it exists.
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, DbErr> {
+        Ok(setting::Entity::find_by_id(name)
+            .one(&self.db)
+            .await?
+            .map(|s| s.value))
+    }
+
     /// The value of a setting, creating it with `init()` if it does not exist yet (the
     /// first writer wins when several start at once).
     pub async fn setting_or_init(
@@ -116,8 +124,8 @@ impl AuditStore {
         name: &str,
         init: impl FnOnce() -> String,
     ) -> Result<String, DbErr> {
-        if let Some(found) = setting::Entity::find_by_id(name).one(&self.db).await? {
-            return Ok(found.value);
+        if let Some(found) = self.setting(name).await? {
+            return Ok(found);
         }
         setting::Entity::insert(setting::ActiveModel {
             name: Set(name.to_owned()),
@@ -130,10 +138,8 @@ impl AuditStore {
         )
         .exec_without_returning(&self.db)
         .await?;
-        setting::Entity::find_by_id(name)
-            .one(&self.db)
+        self.setting(name)
             .await?
-            .map(|s| s.value)
             .ok_or_else(|| DbErr::RecordNotFound(format!("setting {name}")))
     }
 }

@@ -56,12 +56,19 @@ pub async fn database() -> (String, Option<tempfile::TempDir>) {
             (format!("{server}/{name}"), None)
         }
         _ => {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("audit.db").display()
-            );
+            let (url, dir) = sqlite_database();
             (url, Some(dir))
         }
     }
+}
+
+/// A fresh SQLite file's URL and its directory (to keep alive), whatever the backend under
+/// test: for tests that provoke SQLite's own behaviour.
+pub fn sqlite_database() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("audit.db").display()
+    );
+    (url, dir)
 }
