@@ -17,6 +17,28 @@ pub struct BatchLimits {
     pub max: u32,
 }
 
+/// Why one row was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// Line number.
+    pub line: u64,
+    /// Offending field, or empty.
+    pub field: String,
+    /// Why (never the value).
+    pub reason: String,
+}
+
+/// What one committed batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Rows newly imported.
+    pub imported: u32,
+    /// Rows already present (by the import's natural key), left unchanged.
+    pub skipped: u32,
+    /// Rows rejected.
+    pub errors: Vec<RowError>,
+}
+
 /// Rows read and decoded, waiting to be committed together.
 #[derive(Debug)]
 pub struct Batch<C, E> {

@@ -44,27 +44,7 @@ pub struct ImportCandidate {
     pub residences: Vec<ImportResidence>,
 }
 
-/// Why one row was not imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// Line number.
-    pub line: u64,
-    /// Offending field, or empty.
-    pub field: String,
-    /// Why (never the value).
-    pub reason: String,
-}
-
-/// What one committed batch did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
-    /// Rows newly registered.
-    pub imported: u32,
-    /// Rows already registered, left unchanged.
-    pub skipped: u32,
-    /// Rows rejected (by the caller's decoding or by the residence checks).
-    pub errors: Vec<RowError>,
-}
+pub use dancu_kit::import_stream::{BatchOutcome, RowError};
 
 /// The import use case.
 pub struct Importer {

@@ -10,7 +10,9 @@
 
 use super::classify::contradiction;
 use super::identity::{Asker, PersonSnapshot};
-use super::model::{ClassStatus, DATE, NewClass, SubjectClass, TimelineKind, class_to_row};
+use super::model::{
+    ClassStatus, DATE, NewClass, PersonRef, SubjectClass, TimelineKind, class_to_row,
+};
 use super::subject_cases::SERVICE;
 use super::subjects::{actor, authorization};
 use super::{Classification, IdentityDirectory, RecordsError, Source};
@@ -74,27 +76,7 @@ pub struct SubjectCandidate {
     pub timeline: Vec<ImportEntry>,
 }
 
-/// Why one row was not imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// Line number.
-    pub line: u64,
-    /// Offending field, or empty.
-    pub field: String,
-    /// Why (never the value).
-    pub reason: String,
-}
-
-/// What one committed batch did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
-    /// Rows newly imported.
-    pub imported: u32,
-    /// Rows whose person was already a subject of the owning unit, left unchanged.
-    pub skipped: u32,
-    /// Rows rejected.
-    pub errors: Vec<RowError>,
-}
+pub use dancu_kit::import_stream::{BatchOutcome, RowError};
 
 /// Where an owning unit sits: its area code (commune or province) and province code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,7 +209,12 @@ impl SubjectImporter {
         }
         let keys: Vec<(String, String)> = valid
             .iter()
-            .map(|c| (person_key(&c.personal_id), c.owning_unit.clone()))
+            .map(|c| {
+                (
+                    PersonRef::Citizen(c.personal_id.clone()).key(),
+                    c.owning_unit.clone(),
+                )
+            })
             .collect();
         let mut taken = self.store.existing_subject_keys(&keys).await?;
         let mut skipped = 0u32;
@@ -340,11 +327,6 @@ fn touched(resource_id: Option<&str>) -> Touched<'_> {
     }
 }
 
-/// The natural key of a citizen subject (as `PersonRef::key`).
-fn person_key(personal_id: &PersonalId) -> String {
-    format!("c:{}", personal_id.as_str())
-}
-
 /// The first classification of `candidate` that contradicts an earlier one of the same row,
 /// as (field, reason), as `AddClassification` would refuse it.
 fn check_classes(candidate: &SubjectCandidate, today: NaiveDate) -> Result<(), (String, String)> {
@@ -447,7 +429,7 @@ fn imported(
         subject: SubjectRow {
             id: subject_id,
             kind: "citizen".to_owned(),
-            person_key: person_key(&candidate.personal_id),
+            person_key: PersonRef::Citizen(candidate.personal_id.clone()).key(),
             personal_id: candidate.personal_id.as_str().to_owned(),
             passport_number: String::new(),
             nationality: String::new(),
