@@ -22,39 +22,40 @@ fn date(text: &str) -> Option<common::Date> {
 
 /// The request row of a citizen line.
 pub fn citizen_row(line: u64, c: CitizenLine) -> pb::ImportCitizenRow {
-    let sex = match c.sex.as_str() {
-        "male" => common::Sex::Male,
-        "female" => common::Sex::Female,
-        _ => common::Sex::Unspecified,
-    };
-    let blood_type = match c.blood_type.as_str() {
-        "a" => pb::BloodType::A,
-        "b" => pb::BloodType::B,
-        "ab" => pb::BloodType::Ab,
-        "o" => pb::BloodType::O,
-        _ => pb::BloodType::Unspecified,
-    };
-    let marital_status = match c.marital_status.as_str() {
-        "single" => pb::MaritalStatus::Single,
-        "married" => pb::MaritalStatus::Married,
-        "divorced" => pb::MaritalStatus::Divorced,
-        "widowed" => pb::MaritalStatus::Widowed,
-        _ => pb::MaritalStatus::Unspecified,
-    };
-    let life_status = match c.life_status.as_str() {
-        "deceased" => pb::LifeStatus::Deceased,
-        "missing" => pb::LifeStatus::Missing,
-        _ => pb::LifeStatus::Alive,
-    };
+    let sex = wire(
+        common::Sex::from_str_name,
+        "SEX_",
+        &c.sex,
+        common::Sex::Unspecified,
+    );
+    let blood_type = wire(
+        pb::BloodType::from_str_name,
+        "BLOOD_TYPE_",
+        &c.blood_type,
+        pb::BloodType::Unspecified,
+    );
+    let marital_status = wire(
+        pb::MaritalStatus::from_str_name,
+        "MARITAL_STATUS_",
+        &c.marital_status,
+        pb::MaritalStatus::Unspecified,
+    );
+    let life_status = wire(
+        pb::LifeStatus::from_str_name,
+        "LIFE_STATUS_",
+        &c.life_status,
+        pb::LifeStatus::Alive,
+    );
     let residences = c
         .residence
         .into_iter()
         .map(|r| pb::ImportResidence {
-            kind: match r.kind.as_str() {
-                "permanent" => pb::ResidenceKind::Permanent,
-                "temporary" => pb::ResidenceKind::Temporary,
-                _ => pb::ResidenceKind::Unspecified,
-            } as i32,
+            kind: wire(
+                pb::ResidenceKind::from_str_name,
+                "RESIDENCE_KIND_",
+                &r.kind,
+                pb::ResidenceKind::Unspecified,
+            ),
             commune_code: r.commune,
             address: r.address,
             start_date: date(&r.from),
@@ -66,15 +67,15 @@ pub fn citizen_row(line: u64, c: CitizenLine) -> pb::ImportCitizenRow {
         citizen: Some(pb::Citizen {
             personal_id: c.personal_id,
             full_name: c.full_name,
-            sex: sex as i32,
+            sex,
             date_of_birth: date(&c.date_of_birth),
             place_of_birth: c.place_of_birth,
             home_town: c.home_town,
             ethnicity: c.ethnicity,
             religion: c.religion,
             nationality: c.nationality,
-            blood_type: blood_type as i32,
-            marital_status: marital_status as i32,
+            blood_type,
+            marital_status,
             phone: c.phone,
             email: c.email,
             family: Some(pb::FamilyLinks {
@@ -83,7 +84,7 @@ pub fn citizen_row(line: u64, c: CitizenLine) -> pb::ImportCitizenRow {
                 spouse_id: c.spouse_id,
                 ..pb::FamilyLinks::default()
             }),
-            life_status: life_status as i32,
+            life_status,
             life_status_date: date(&c.life_status_date),
             ..pb::Citizen::default()
         }),
@@ -92,51 +93,41 @@ pub fn citizen_row(line: u64, c: CitizenLine) -> pb::ImportCitizenRow {
     }
 }
 
+/// The wire value of a line's lowercase code for a proto enum whose value names are the
+/// prefix and the upper-cased code (`drug_related` → `CLASSIFICATION_DRUG_RELATED`), as
+/// every enum the generator's codes map to is named; `fallback` when the code names none.
+fn wire<E: Into<i32>>(
+    from_name: fn(&str) -> Option<E>,
+    prefix: &str,
+    code: &str,
+    fallback: E,
+) -> i32 {
+    from_name(&format!("{prefix}{}", code.to_ascii_uppercase()))
+        .unwrap_or(fallback)
+        .into()
+}
+
 /// The wire value of a classification code (`drug_related`, …); 0 when unknown.
 fn classification(code: &str) -> i32 {
     use records::Classification as C;
-    let value = match code {
-        "criminal" => C::Criminal,
-        "drug_related" => C::DrugRelated,
-        "prior_conviction" => C::PriorConviction,
-        "prior_violation" => C::PriorViolation,
-        "suspicious_signs" => C::SuspiciousSigns,
-        "community_education" => C::CommunityEducation,
-        "post_rehabilitation" => C::PostRehabilitation,
-        "bail" => C::Bail,
-        "probation" => C::Probation,
-        _ => C::Unspecified,
-    };
-    value as i32
+    wire(C::from_str_name, "CLASSIFICATION_", code, C::Unspecified)
 }
 
 /// The wire value of a source kind code (`investigation`, …); 0 when unknown.
 fn source_kind(code: &str) -> i32 {
     use records::SourceKind as S;
-    let value = match code {
-        "investigation" => S::Investigation,
-        "judgment_enforcement" => S::JudgmentEnforcement,
-        "operational" => S::Operational,
-        "administrative_violation" => S::AdministrativeViolation,
-        _ => S::Unspecified,
-    };
-    value as i32
+    wire(S::from_str_name, "SOURCE_KIND_", code, S::Unspecified)
 }
 
 /// The wire value of a timeline event kind code (`arrest`, …); 0 when unknown.
 fn entry_kind(code: &str) -> i32 {
     use records::TimelineEntryKind as K;
-    let value = match code {
-        "arrest" => K::Arrest,
-        "charge" => K::Charge,
-        "conviction" => K::Conviction,
-        "sentence_served" => K::SentenceServed,
-        "administrative_violation" => K::AdministrativeViolation,
-        "supervision_check_in" => K::SupervisionCheckIn,
-        "temporary_absence" => K::TemporaryAbsence,
-        _ => K::Unspecified,
-    };
-    value as i32
+    wire(
+        K::from_str_name,
+        "TIMELINE_ENTRY_KIND_",
+        code,
+        K::Unspecified,
+    )
 }
 
 /// The request row of a subject line: the subject owned by `owning_unit`, one
@@ -230,5 +221,41 @@ impl From<records::ImportBatchResult> for Ack {
                 .map(|e| (e.line, e.field, e.reason))
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_their_enum_values_and_unknown_ones_to_the_fallback() {
+        assert_eq!(
+            classification("drug_related"),
+            records::Classification::DrugRelated as i32
+        );
+        assert_eq!(entry_kind("supervision_check_in"), 6);
+        assert_eq!(source_kind("judgment_enforcement"), 2);
+        // A value name of another enum sharing the prefix is not a classification.
+        assert_eq!(classification("status_active"), 0);
+        assert_eq!(classification(""), 0);
+        assert_eq!(
+            wire(
+                pb::LifeStatus::from_str_name,
+                "LIFE_STATUS_",
+                "gone",
+                pb::LifeStatus::Alive
+            ),
+            pb::LifeStatus::Alive as i32
+        );
+        assert_eq!(
+            wire(
+                pb::BloodType::from_str_name,
+                "BLOOD_TYPE_",
+                "ab",
+                pb::BloodType::Unspecified
+            ),
+            pb::BloodType::Ab as i32
+        );
     }
 }
