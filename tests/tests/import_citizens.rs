@@ -285,3 +285,102 @@ async fn only_importers_import_and_malformed_streams_are_refused() {
     assert_eq!(results.iter().map(|r| r.imported).sum::<u32>(), 2);
     cluster.shutdown().await;
 }
+
+/// Acknowledgements until the stream ends, and the status it ended with, if any.
+async fn import_until_error(
+    cluster: &Cluster,
+    token: &str,
+    rows: Vec<ImportCitizenRow>,
+) -> (Vec<ImportBatchResult>, Option<tonic::Status>) {
+    let mut responses = client(cluster)
+        .import_citizens(request(tokio_stream::iter(rows), token, None, None))
+        .await
+        .expect("stream opened")
+        .into_inner();
+    let mut results = Vec::new();
+    loop {
+        match responses.message().await {
+            Ok(Some(result)) => results.push(result),
+            Ok(None) => return (results, None),
+            Err(status) => return (results, Some(status)),
+        }
+    }
+}
+
+/// Batches of one row arrive faster than they commit, so the service commits several
+/// together: each is still acknowledged on its own, in order, with its own counts, and a
+/// personal ID offered again in a later batch counts as imported once, in its first batch.
+/// A stream that breaks after many batches keeps every batch before the break.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_committed_together_are_acknowledged_one_by_one() {
+    let cluster = Cluster::start().await;
+    let (token, admin_id) = cluster.admin_login().await;
+    // Lines 1..=200 are new people; lines 201..=300 offer the people of lines 101..=200
+    // again (the bad row 101 and its repeat are left out); line 301 goes back to line 150.
+    let mut rows = Vec::new();
+    for (line, source) in (1..=300u64).zip((1..=200u64).chain(101..=200)) {
+        let (mut r, bad) = row(source);
+        if bad.is_none() {
+            r.line = line;
+            rows.push(r);
+        }
+    }
+    let offered: Vec<u64> = rows.iter().map(|r| r.line).collect();
+    rows[0].batch_size = 1;
+    let mut backwards = row(1).0;
+    backwards.line = 150;
+    rows.push(backwards);
+
+    let (results, status) = import_until_error(&cluster, &token, rows).await;
+    let status = status.expect("the line going backwards ends the stream");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        results.iter().map(|r| r.last_line).collect::<Vec<_>>(),
+        offered,
+        "one acknowledgement per batch, in order"
+    );
+    for result in &results {
+        let again = result.last_line > 200;
+        assert_eq!(
+            (result.imported, result.skipped),
+            if again { (0, 1) } else { (1, 0) },
+            "line {}",
+            result.last_line
+        );
+        assert!(result.errors.is_empty());
+    }
+    let last_new = row(*offered.iter().rfind(|l| **l <= 200).unwrap()).0;
+    cluster
+        .get_citizen(&token, &last_new.citizen.unwrap().personal_id)
+        .await
+        .expect("every batch before the break is kept");
+
+    // One audit event per batch, committed groups included, and the refusal.
+    let expected = offered.len();
+    let mut events = Vec::new();
+    for _ in 0..200 {
+        events = cluster
+            .list_events(
+                &token,
+                ListEventsRequest {
+                    actor_id: admin_id.clone(),
+                    page_size: 1_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("events")
+            .events
+            .into_iter()
+            .filter(|e| e.resource_type == "citizen_import")
+            .collect();
+        if events.len() > expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let ok = events.iter().filter(|e| e.outcome == "OK").count();
+    assert_eq!(ok, expected);
+    assert_eq!(events.len(), expected + 1, "and one for the refused stream");
+    cluster.shutdown().await;
+}

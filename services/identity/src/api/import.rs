@@ -6,7 +6,8 @@
 
 use super::citizen_input::decode_citizen;
 use crate::app::{
-    ImportCandidate, ImportResidence, Importer, RowError, admin_context, check_consistency, today,
+    BatchInput, ImportCandidate, ImportResidence, Importer, RowError, admin_context,
+    check_consistency, today,
 };
 use dancu_domain::ResidenceKind;
 use dancu_kit::auth::principal;
@@ -31,6 +32,11 @@ const LIMITS: BatchLimits = BatchLimits {
     default: 500,
     max: 10_000,
 };
+/// Most rows committed in one transaction when several batches wait (see
+/// [`Importer::commit_group`]).
+const GROUP_ROWS: usize = 32_768;
+/// Decoded batches that may wait for the committing task.
+const WAITING_BATCHES: usize = 8;
 
 /// Implements `dancu.identity.v1.ImportService`.
 pub struct ImportApi {
@@ -61,7 +67,7 @@ impl ImportService for ImportApi {
         let ctx = admin_context(caller, RPC, address);
         self.importer.authorize(&ctx).await?;
         let rows = request.into_inner();
-        let (batches_tx, batches_rx) = mpsc::channel::<Result<Batch, Status>>(2);
+        let (batches_tx, batches_rx) = mpsc::channel::<Result<Batch, Status>>(WAITING_BATCHES);
         let (results_tx, results_rx) = mpsc::channel(8);
         tokio::spawn(import_stream::read_batches(
             rows,
@@ -80,7 +86,8 @@ impl ImportService for ImportApi {
     }
 }
 
-/// Commits batches in order and acknowledges each; stops at the first failure.
+/// Commits batches in order and acknowledges each; stops at the first failure. Batches
+/// that are already waiting when a commit starts join it, up to [`GROUP_ROWS`] rows.
 async fn commit_batches(
     importer: Arc<Importer>,
     ctx: CallContext,
@@ -88,48 +95,86 @@ async fn commit_batches(
     results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
 ) {
     let import_id = uuid::Uuid::now_v7().to_string();
-    while let Some(batch) = batches.recv().await {
-        let batch = match batch {
-            Ok(batch) => batch,
-            Err(status) => {
-                let status = match importer.audit_failure(&ctx, status.code()).await {
-                    Ok(()) => status,
-                    Err(e) => e.into(),
-                };
-                let _ = results.send(Err(status)).await;
-                return;
+    let mut failure = None;
+    while failure.is_none() {
+        let mut group = Vec::new();
+        let mut rows = 0;
+        match batches.recv().await {
+            None => return,
+            Some(Ok(batch)) => {
+                rows += batch.rows as usize;
+                group.push(batch);
             }
-        };
-        let outcome = importer
-            .commit_batch(
-                &ctx,
-                &import_id,
-                (batch.first_line, batch.last_line),
-                batch.candidates,
-                batch.rejected,
-            )
-            .await;
-        let message = outcome
-            .map_err(Status::from)
-            .map(|o| pb::ImportBatchResult {
-                last_line: batch.last_line,
-                imported: o.imported,
-                skipped: o.skipped,
-                errors: o
-                    .errors
-                    .into_iter()
-                    .map(|e| pb::ImportRowError {
-                        line: e.line,
-                        field: e.field,
-                        reason: e.reason,
-                    })
-                    .collect(),
-            });
-        let failed = message.is_err();
-        if results.send(message).await.is_err() || failed {
+            Some(Err(status)) => failure = Some(status),
+        }
+        while failure.is_none() && rows < GROUP_ROWS {
+            match batches.try_recv() {
+                Ok(Ok(batch)) => {
+                    rows += batch.rows as usize;
+                    group.push(batch);
+                }
+                Ok(Err(status)) => failure = Some(status),
+                Err(_) => break,
+            }
+        }
+        if !group.is_empty() && !commit_group(&importer, &ctx, &import_id, group, &results).await {
             return;
         }
     }
+    if let Some(status) = failure {
+        let status = match importer.audit_failure(&ctx, status.code()).await {
+            Ok(()) => status,
+            Err(e) => e.into(),
+        };
+        let _ = results.send(Err(status)).await;
+    }
+}
+
+/// Commits `group` and acknowledges each of its batches; false when the commit failed (its
+/// error was sent) or the caller is gone.
+async fn commit_group(
+    importer: &Importer,
+    ctx: &CallContext,
+    import_id: &str,
+    group: Vec<Batch>,
+    results: &mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
+) -> bool {
+    let last_lines: Vec<u64> = group.iter().map(|b| b.last_line).collect();
+    let inputs = group
+        .into_iter()
+        .map(|b| BatchInput {
+            lines: (b.first_line, b.last_line),
+            candidates: b.candidates,
+            rejected: b.rejected,
+        })
+        .collect();
+    let outcomes = match importer.commit_group(ctx, import_id, inputs).await {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            let _ = results.send(Err(e.into())).await;
+            return false;
+        }
+    };
+    for (last_line, o) in last_lines.into_iter().zip(outcomes) {
+        let message = pb::ImportBatchResult {
+            last_line,
+            imported: o.imported,
+            skipped: o.skipped,
+            errors: o
+                .errors
+                .into_iter()
+                .map(|e| pb::ImportRowError {
+                    line: e.line,
+                    field: e.field,
+                    reason: e.reason,
+                })
+                .collect(),
+        };
+        if results.send(Ok(message)).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Decodes one row, or every problem found in it.

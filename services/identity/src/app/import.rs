@@ -46,6 +46,17 @@ pub struct ImportCandidate {
 
 pub use dancu_kit::import_stream::{BatchOutcome, RowError};
 
+/// One batch of the caller's stream, decoded and waiting for its group's commit.
+#[derive(Debug)]
+pub struct BatchInput {
+    /// First and last line of the batch.
+    pub lines: (u64, u64),
+    /// The rows that decoded.
+    pub candidates: Vec<ImportCandidate>,
+    /// What was wrong with the others.
+    pub rejected: Vec<RowError>,
+}
+
 /// The import use case.
 pub struct Importer {
     journal: Arc<Journal>,
@@ -101,64 +112,85 @@ impl Importer {
             .await
     }
 
-    /// Commits one batch: the `candidates` whose residences check out and whose personal
-    /// ID is not yet registered are registered; `rejected` (rows the caller could not
-    /// decode) are reported with the others. One audit event (resource id
-    /// `<import_id>:<first line>-<last line>`) records the batch in the same transaction.
-    pub async fn commit_batch(
+    /// Commits a group of batches in one transaction: in each, the `candidates` whose
+    /// residences check out and whose personal ID is not yet registered are registered;
+    /// `rejected` (rows the caller could not decode) are reported with the others. One
+    /// audit event per batch (resource id `<import_id>:<first line>-<last line>`) records
+    /// it in the same transaction. Returns one outcome per batch, in order; a personal ID
+    /// repeated across the group counts as imported in its first batch only.
+    ///
+    /// Committing several batches together is what keeps a large import fast: each commit
+    /// rewrites every index page its rows touched, and rows with random keys touch about
+    /// one page per row per index until the group outgrows the index.
+    pub async fn commit_group(
         &self,
         ctx: &CallContext,
         import_id: &str,
-        lines: (u64, u64),
-        candidates: Vec<ImportCandidate>,
-        mut rejected: Vec<RowError>,
-    ) -> Result<BatchOutcome, IdentityError> {
+        batches: Vec<BatchInput>,
+    ) -> Result<Vec<BatchOutcome>, IdentityError> {
         let areas = self.units.areas();
         let now = chrono::Utc::now().timestamp_micros();
         let today = today();
-        let mut rows = Vec::with_capacity(candidates.len());
-        let mut lines_of_ids = Vec::with_capacity(candidates.len());
-        for candidate in candidates {
-            match import_row(&candidate, areas, today, &ctx.principal.id, now) {
-                Ok(row) => {
-                    lines_of_ids.push(row.citizen.personal_id.clone());
-                    rows.push(row);
+        let mut rows = Vec::new();
+        let mut settled = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let mut rejected = batch.rejected;
+            let mut offered = Vec::with_capacity(batch.candidates.len());
+            for candidate in batch.candidates {
+                match import_row(&candidate, areas, today, &ctx.principal.id, now) {
+                    Ok(row) => {
+                        offered.push(row.citizen.personal_id.clone());
+                        rows.push(row);
+                    }
+                    Err((field, reason)) => rejected.push(RowError {
+                        line: candidate.line,
+                        field: field.to_owned(),
+                        reason,
+                    }),
                 }
-                Err((field, reason)) => rejected.push(RowError {
-                    line: candidate.line,
-                    field: field.to_owned(),
-                    reason,
-                }),
             }
+            rejected.sort_by_key(|e| e.line);
+            settled.push((batch.lines, offered, rejected));
         }
+        // In personal-ID order, the inserts into the indexes that lead with it descend
+        // along neighbouring pages; the sort is stable, so a personal ID offered twice is
+        // still taken from its first row.
+        rows.sort_by(|a, b| a.citizen.personal_id.cmp(&b.citizen.personal_id));
         let store = self.journal.store();
         let txn = store.begin_write().await?;
-        let inserted = store
+        let mut inserted = store
             .import_citizens(&txn, rows, &ctx.principal.id, now, HISTORY_REASON)
             .await?;
-        let resource_id = format!("{import_id}:{}-{}", lines.0, lines.1);
-        let events = self
-            .journal
-            .stage(
-                &txn,
-                ctx,
-                IMPORT_RESOURCE,
-                &[],
-                Some(&resource_id),
-                Code::Ok,
-            )
-            .await?;
-        self.journal
-            .commit(txn, events, !inserted.is_empty())
-            .await?;
-        rejected.sort_by_key(|e| e.line);
-        let imported = u32::try_from(inserted.len()).unwrap_or(u32::MAX);
-        let offered = u32::try_from(lines_of_ids.len()).unwrap_or(u32::MAX);
-        Ok(BatchOutcome {
-            imported,
-            skipped: offered - imported,
-            errors: rejected,
-        })
+        let fed = !inserted.is_empty();
+        let mut events = Vec::with_capacity(settled.len());
+        for (lines, _, _) in &settled {
+            let resource_id = format!("{import_id}:{}-{}", lines.0, lines.1);
+            events.extend(
+                self.journal
+                    .stage(
+                        &txn,
+                        ctx,
+                        IMPORT_RESOURCE,
+                        &[],
+                        Some(&resource_id),
+                        Code::Ok,
+                    )
+                    .await?,
+            );
+        }
+        self.journal.commit(txn, events, fed).await?;
+        Ok(settled
+            .into_iter()
+            .map(|(_, offered, errors)| {
+                // Each new personal ID is claimed by the first row that offered it.
+                let imported = offered.iter().filter(|id| inserted.remove(*id)).count();
+                BatchOutcome {
+                    imported: u32::try_from(imported).unwrap_or(u32::MAX),
+                    skipped: u32::try_from(offered.len() - imported).unwrap_or(u32::MAX),
+                    errors,
+                }
+            })
+            .collect())
     }
 }
 

@@ -293,7 +293,11 @@ fn residents_queries(
     };
     [
         half(
-            Condition::all().add(citizen::Column::TempUntil.gte(today)),
+            Condition::all()
+                .add(citizen::Column::TempUntil.gte(today))
+                // The condition of the partial index `idx_citizens_temp_commune`, written
+                // as in its definition so that both planners may use it.
+                .add(Expr::cust("temp_commune <> ''")),
             citizen::Column::TempCommune,
         ),
         half(

@@ -289,12 +289,15 @@ impl IdentityStore {
             conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }
-        for chunk in residences.chunks(ROWS_PER_STATEMENT) {
-            let mut values = Vec::with_capacity(chunk.len() * RESIDENCE_COLUMNS.len());
-            for row in chunk {
-                residence_values(row.clone(), &mut values);
+        let mut residences = residences.into_iter().peekable();
+        while residences.peek().is_some() {
+            let mut values = Vec::with_capacity(ROWS_PER_STATEMENT * RESIDENCE_COLUMNS.len());
+            let mut count = 0;
+            for row in residences.by_ref().take(ROWS_PER_STATEMENT) {
+                residence_values(row, &mut values);
+                count += 1;
             }
-            let sql = insert_sql(backend, "residence_events", &RESIDENCE_COLUMNS, chunk.len());
+            let sql = insert_sql(backend, "residence_events", &RESIDENCE_COLUMNS, count);
             conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }

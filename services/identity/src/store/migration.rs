@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::migration_register::PopulationRegister),
             Box::new(super::migration_cards::CreateCardsAndForeigners),
             Box::new(super::migration_access::AccessControl),
+            Box::new(super::migration_temporary_index::TemporaryResidentsIndex),
         ]
     }
 }

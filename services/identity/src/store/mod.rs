@@ -18,6 +18,7 @@ mod migration;
 mod migration_access;
 mod migration_cards;
 mod migration_register;
+mod migration_temporary_index;
 mod residence;
 mod units;
 
