@@ -46,6 +46,13 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 )
         });
     }
+    if url.starts_with("postgres") {
+        options.map_sqlx_postgres_pool_opts(|pool| {
+            pool.after_connect(|conn, _| {
+                Box::pin(async move { crate::pg_socket::set_nodelay(conn).await.map(|_| ()) })
+            })
+        });
+    }
     Database::connect(options).await
 }
 

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod import_stream;
 pub mod paging;
+pub mod pg_socket;
 pub mod server;
 pub mod telemetry;
 
