@@ -7,7 +7,7 @@ use dancu_e2e::Cluster;
 use dancu_e2e::api::request;
 use dancu_e2e::population::{PURPOSE, date};
 use dancu_kit::config::ServiceKind;
-use dancu_proto::audit::v1::ListEventsRequest;
+use dancu_proto::audit::v1::{AuditEvent, ListEventsRequest};
 use dancu_proto::common::v1::Sex;
 use dancu_proto::identity::v1::import_service_client::ImportServiceClient;
 use dancu_proto::identity::v1::{
@@ -109,6 +109,39 @@ async fn import(
     Ok(results)
 }
 
+/// The `citizen_import` audit events of `actor`, once at least `count` have been shipped
+/// (or after 10 s, with those there are).
+async fn import_events(
+    cluster: &Cluster,
+    token: &str,
+    actor: &str,
+    count: usize,
+) -> Vec<AuditEvent> {
+    let mut events = Vec::new();
+    for _ in 0..200 {
+        events = cluster
+            .list_events(
+                token,
+                ListEventsRequest {
+                    actor_id: actor.to_owned(),
+                    page_size: 1_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("events")
+            .events
+            .into_iter()
+            .filter(|e| e.resource_type == "citizen_import")
+            .collect();
+        if events.len() >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    events
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn good_rows_are_imported_bad_rows_reported_and_a_second_run_imports_nothing() {
     let cluster = Cluster::start().await;
@@ -201,28 +234,7 @@ async fn good_rows_are_imported_bad_rows_reported_and_a_second_run_imports_nothi
     assert!(errors as u64 >= BAD);
 
     // One audit event per committed batch, without a subject.
-    let mut events = Vec::new();
-    for _ in 0..200 {
-        events = cluster
-            .list_events(
-                &token,
-                ListEventsRequest {
-                    actor_id: admin_id.clone(),
-                    page_size: 100,
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("events")
-            .events
-            .into_iter()
-            .filter(|e| e.resource_type == "citizen_import")
-            .collect();
-        if events.len() >= results.len() + again.len() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let events = import_events(&cluster, &token, &admin_id, results.len() + again.len()).await;
     assert_eq!(events.len(), results.len() + again.len());
     assert!(
         events
@@ -357,28 +369,7 @@ async fn batches_committed_together_are_acknowledged_one_by_one() {
 
     // One audit event per batch, committed groups included, and the refusal.
     let expected = offered.len();
-    let mut events = Vec::new();
-    for _ in 0..200 {
-        events = cluster
-            .list_events(
-                &token,
-                ListEventsRequest {
-                    actor_id: admin_id.clone(),
-                    page_size: 1_000,
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("events")
-            .events
-            .into_iter()
-            .filter(|e| e.resource_type == "citizen_import")
-            .collect();
-        if events.len() > expected {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let events = import_events(&cluster, &token, &admin_id, expected + 1).await;
     let ok = events.iter().filter(|e| e.outcome == "OK").count();
     assert_eq!(ok, expected);
     assert_eq!(events.len(), expected + 1, "and one for the refused stream");
