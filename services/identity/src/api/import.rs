@@ -32,8 +32,8 @@ const LIMITS: BatchLimits = BatchLimits {
     default: 500,
     max: 10_000,
 };
-/// Most rows committed in one transaction when several batches wait (see
-/// [`Importer::commit_group`]).
+/// Rows after which a transaction takes no more waiting batches (see
+/// [`Importer::commit_group`]); the last batch taken may go beyond it.
 const GROUP_ROWS: usize = 32_768;
 /// Decoded batches that may wait for the committing task.
 const WAITING_BATCHES: usize = 8;
@@ -87,7 +87,8 @@ impl ImportService for ImportApi {
 }
 
 /// Commits batches in order and acknowledges each; stops at the first failure. Batches
-/// that are already waiting when a commit starts join it, up to [`GROUP_ROWS`] rows.
+/// that are already waiting when a commit starts join it while it holds fewer than
+/// [`GROUP_ROWS`] rows.
 async fn commit_batches(
     importer: Arc<Importer>,
     ctx: CallContext,
