@@ -152,7 +152,10 @@ pub async fn run(
         citizens, access,
     )))
     .add_service(AuthServiceServer::new(api::AuthApi::new(accounts, issuer)))
-    .add_service(ImportServiceServer::new(api::ImportApi::new(importer)))
+    .add_service(ImportServiceServer::new(api::ImportApi::new(
+        importer,
+        config.import_group_rows,
+    )))
     .add_service(AdminServiceServer::new(api::AdminApi::new(admin)))
     .add_service(CardServiceServer::new(api::CardApi::new(
         cards,

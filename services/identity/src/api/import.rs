@@ -32,21 +32,24 @@ const LIMITS: BatchLimits = BatchLimits {
     default: 500,
     max: 10_000,
 };
-/// Rows after which a transaction takes no more waiting batches (see
-/// [`Importer::commit_group`]); the last batch taken may go beyond it.
-const GROUP_ROWS: usize = 32_768;
 /// Decoded batches that may wait for the committing task.
 const WAITING_BATCHES: usize = 8;
 
 /// Implements `dancu.identity.v1.ImportService`.
 pub struct ImportApi {
     importer: Arc<Importer>,
+    group_rows: usize,
 }
 
 impl ImportApi {
-    /// The API over `importer`.
-    pub fn new(importer: Arc<Importer>) -> Self {
-        Self { importer }
+    /// The API over `importer`. A transaction takes no more waiting batches once it holds
+    /// `group_rows` rows (the last batch taken may go beyond; 0 counts as 1). See
+    /// [`Importer::commit_group`].
+    pub fn new(importer: Arc<Importer>, group_rows: u32) -> Self {
+        Self {
+            importer,
+            group_rows: usize::try_from(group_rows.max(1)).unwrap_or(usize::MAX),
+        }
     }
 }
 
@@ -79,6 +82,7 @@ impl ImportService for ImportApi {
         tokio::spawn(commit_batches(
             self.importer.clone(),
             ctx,
+            self.group_rows,
             batches_rx,
             results_tx,
         ));
@@ -88,10 +92,11 @@ impl ImportService for ImportApi {
 
 /// Commits batches in order and acknowledges each; stops at the first failure. Batches
 /// that are already waiting when a commit starts join it while it holds fewer than
-/// [`GROUP_ROWS`] rows.
+/// `group_rows` rows.
 async fn commit_batches(
     importer: Arc<Importer>,
     ctx: CallContext,
+    group_rows: usize,
     mut batches: mpsc::Receiver<Result<Batch, Status>>,
     results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
 ) {
@@ -108,7 +113,7 @@ async fn commit_batches(
             }
             Some(Err(status)) => failure = Some(status),
         }
-        while failure.is_none() && rows < GROUP_ROWS {
+        while failure.is_none() && rows < group_rows {
             match batches.try_recv() {
                 Ok(Ok(batch)) => {
                     rows += batch.rows as usize;
