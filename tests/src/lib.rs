@@ -366,17 +366,33 @@ pub mod api {
             subject: &str,
             at_least: usize,
         ) -> Vec<AuditEvent> {
+            let filter = ListEventsRequest {
+                subject: subject.to_owned(),
+                ..Default::default()
+            };
+            self.events_matching(token, filter, |_| true, at_least)
+                .await
+        }
+
+        /// The audit events of `filter` that `keep` keeps, waiting up to twenty seconds for
+        /// at least `at_least` of them.
+        pub async fn events_matching(
+            &self,
+            token: &str,
+            filter: ListEventsRequest,
+            keep: impl Fn(&AuditEvent) -> bool,
+            at_least: usize,
+        ) -> Vec<AuditEvent> {
             let mut events = Vec::new();
             for _ in 0..400 {
-                let filter = ListEventsRequest {
-                    subject: subject.to_owned(),
-                    ..Default::default()
-                };
                 events = self
-                    .list_events(token, filter)
+                    .list_events(token, filter.clone())
                     .await
                     .expect("list events")
-                    .events;
+                    .events
+                    .into_iter()
+                    .filter(|e| keep(e))
+                    .collect();
                 if events.len() >= at_least {
                     break;
                 }

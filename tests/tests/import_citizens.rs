@@ -110,36 +110,26 @@ async fn import(
 }
 
 /// The `citizen_import` audit events of `actor`, once at least `count` have been shipped
-/// (or after 10 s, with those there are).
+/// (or after 20 s, with those there are).
 async fn import_events(
     cluster: &Cluster,
     token: &str,
     actor: &str,
     count: usize,
 ) -> Vec<AuditEvent> {
-    let mut events = Vec::new();
-    for _ in 0..200 {
-        events = cluster
-            .list_events(
-                token,
-                ListEventsRequest {
-                    actor_id: actor.to_owned(),
-                    page_size: 1_000,
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("events")
-            .events
-            .into_iter()
-            .filter(|e| e.resource_type == "citizen_import")
-            .collect();
-        if events.len() >= count {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    events
+    let filter = ListEventsRequest {
+        actor_id: actor.to_owned(),
+        page_size: 1_000,
+        ..Default::default()
+    };
+    cluster
+        .events_matching(
+            token,
+            filter,
+            |e| e.resource_type == "citizen_import",
+            count,
+        )
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -158,28 +158,18 @@ async fn records_store(cluster: &Cluster) -> dancu_records::store::RecordsStore 
 
 /// The audit events of resource type `subject_import`, waiting for at least `at_least`.
 async fn import_events(cluster: &Cluster, token: &str, at_least: usize) -> Vec<AuditEvent> {
-    let mut events = Vec::new();
-    for _ in 0..200 {
-        events = cluster
-            .list_events(
-                token,
-                ListEventsRequest {
-                    page_size: 500,
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("events")
-            .events
-            .into_iter()
-            .filter(|e| e.resource_type == "subject_import")
-            .collect();
-        if events.len() >= at_least {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    events
+    let filter = ListEventsRequest {
+        page_size: 500,
+        ..Default::default()
+    };
+    cluster
+        .events_matching(
+            token,
+            filter,
+            |e| e.resource_type == "subject_import",
+            at_least,
+        )
+        .await
 }
 
 async fn register_citizens(cluster: &Cluster, admin: &str, count: u32) {
