@@ -142,3 +142,88 @@ pub async fn read_batches<R, C, E>(
         let _ = batches.send(Ok(batch)).await;
     }
 }
+
+/// Waits for the next batch of `batches`, then takes the batches already waiting while the
+/// group holds fewer than `max_rows` rows (the last one taken may go beyond), so that they
+/// can be committed together. A stream error ends the group and comes with it, after the
+/// batches read before it. `None` once the stream is over and every batch was taken.
+pub async fn next_group<C, E>(
+    batches: &mut mpsc::Receiver<Result<Batch<C, E>, Status>>,
+    max_rows: usize,
+) -> Option<(Vec<Batch<C, E>>, Option<Status>)> {
+    let mut group = Vec::new();
+    let mut rows = 0;
+    let mut next = batches.recv().await?;
+    loop {
+        match next {
+            Ok(batch) => {
+                rows += batch.rows as usize;
+                group.push(batch);
+            }
+            Err(status) => return Some((group, Some(status))),
+        }
+        if rows >= max_rows {
+            return Some((group, None));
+        }
+        match batches.try_recv() {
+            Ok(waiting) => next = waiting,
+            Err(_) => return Some((group, None)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(first_line: u64, rows: u32) -> Result<Batch<(), ()>, Status> {
+        Ok(Batch {
+            first_line,
+            last_line: first_line + u64::from(rows) - 1,
+            rows,
+            ..Batch::default()
+        })
+    }
+
+    fn firsts(group: &[Batch<(), ()>]) -> Vec<u64> {
+        group.iter().map(|b| b.first_line).collect()
+    }
+
+    #[tokio::test]
+    async fn groups_take_waiting_batches_up_to_the_row_bound_and_end_at_an_error() {
+        let (tx, mut rx) = mpsc::channel(8);
+        for b in [batch(1, 3), batch(4, 3), batch(7, 3), batch(10, 1)] {
+            tx.send(b).await.unwrap();
+        }
+        tx.send(Err(Status::invalid_argument("line")))
+            .await
+            .unwrap();
+        tx.send(batch(11, 1)).await.unwrap();
+
+        let (group, failure) = next_group(&mut rx, 5).await.unwrap();
+        assert_eq!(
+            firsts(&group),
+            [1, 4],
+            "the second batch goes beyond the bound"
+        );
+        assert!(failure.is_none());
+        let (group, failure) = next_group(&mut rx, 5).await.unwrap();
+        assert_eq!(firsts(&group), [7, 10], "the error ends the group");
+        assert_eq!(failure.unwrap().code(), tonic::Code::InvalidArgument);
+        drop(tx);
+        let (group, failure) = next_group(&mut rx, 5).await.unwrap();
+        assert_eq!(firsts(&group), [11]);
+        assert!(failure.is_none());
+        assert!(next_group(&mut rx, 5).await.is_none(), "the stream is over");
+
+        let (tx, mut rx) = mpsc::channel(8);
+        tx.send(batch(1, 1)).await.unwrap();
+        tx.send(batch(2, 1)).await.unwrap();
+        let (group, _) = next_group(&mut rx, 1).await.unwrap();
+        assert_eq!(
+            firsts(&group),
+            [1],
+            "a bound of one row commits every batch alone"
+        );
+    }
+}

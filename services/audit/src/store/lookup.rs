@@ -201,6 +201,32 @@ fn watermark_upsert_sql(backend: DbBackend) -> &'static str {
     }
 }
 
+/// In the open transaction `$tx` of `$backend`: inserts the lookup rows of the events
+/// above `$from` up to `$to`, moves the watermark to `$to`, commits, and evaluates to the
+/// number of events indexed. A macro, not a function: the SQLite and PostgreSQL
+/// transactions are different sqlx types, and a function generic over both would need more
+/// trait bounds than these lines.
+macro_rules! index_and_commit {
+    ($tx:ident, $backend:expr, $from:expr, $to:expr) => {{
+        for (kind, column) in LOOKUP_COLUMNS {
+            sqlx::query(lookup_insert_sql($backend, kind, column))
+                .bind($from)
+                .bind($to)
+                .execute(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+        }
+        sqlx::query(watermark_upsert_sql($backend))
+            .bind(WATERMARK_SETTING)
+            .bind($to.to_string())
+            .execute(&mut *$tx)
+            .await
+            .map_err(db_err)?;
+        $tx.commit().await.map_err(db_err)?;
+        Ok($to - $from)
+    }};
+}
+
 /// [`AuditStore::index_lookups`] on a SQLite connection (on a file: the writer, so no
 /// append runs meanwhile).
 async fn index_sqlite(conn: &mut SqliteConnection, max_events: i64) -> Result<i64, DbErr> {
@@ -217,22 +243,7 @@ async fn index_sqlite(conn: &mut SqliteConnection, max_events: i64) -> Result<i6
     let Some(to) = indexing_end(from, highest, max_events) else {
         return Ok(0);
     };
-    for (kind, column) in LOOKUP_COLUMNS {
-        sqlx::query(lookup_insert_sql(DbBackend::Sqlite, kind, column))
-            .bind(from)
-            .bind(to)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-    }
-    sqlx::query(watermark_upsert_sql(DbBackend::Sqlite))
-        .bind(WATERMARK_SETTING)
-        .bind(to.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(to - from)
+    index_and_commit!(tx, DbBackend::Sqlite, from, to)
 }
 
 /// [`AuditStore::index_lookups`] on PostgreSQL. Appends commit one at a time in `seq`
@@ -255,20 +266,5 @@ async fn index_postgres(pool: &PgPool, max_events: i64) -> Result<i64, DbErr> {
     let Some(to) = indexing_end(from, highest, max_events) else {
         return Ok(0);
     };
-    for (kind, column) in LOOKUP_COLUMNS {
-        sqlx::query(lookup_insert_sql(DbBackend::Postgres, kind, column))
-            .bind(from)
-            .bind(to)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-    }
-    sqlx::query(watermark_upsert_sql(DbBackend::Postgres))
-        .bind(WATERMARK_SETTING)
-        .bind(to.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(to - from)
+    index_and_commit!(tx, DbBackend::Postgres, from, to)
 }

@@ -6,7 +6,7 @@
 
 use super::citizen_input::decode_citizen;
 use crate::app::{
-    BatchInput, ImportCandidate, ImportResidence, Importer, RowError, admin_context,
+    CitizenBatch as Batch, ImportCandidate, ImportResidence, Importer, RowError, admin_context,
     check_consistency, today,
 };
 use dancu_domain::ResidenceKind;
@@ -53,9 +53,6 @@ impl ImportApi {
     }
 }
 
-/// Rows read, decoded and waiting to be committed together.
-type Batch = import_stream::Batch<ImportCandidate, RowError>;
-
 #[tonic::async_trait]
 impl ImportService for ImportApi {
     type ImportCitizensStream =
@@ -92,7 +89,7 @@ impl ImportService for ImportApi {
 
 /// Commits batches in order and acknowledges each; stops at the first failure. Batches
 /// that are already waiting when a commit starts join it while it holds fewer than
-/// `group_rows` rows.
+/// `group_rows` rows ([`import_stream::next_group`]).
 async fn commit_batches(
     importer: Arc<Importer>,
     ctx: CallContext,
@@ -101,38 +98,18 @@ async fn commit_batches(
     results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
 ) {
     let import_id = uuid::Uuid::now_v7().to_string();
-    let mut failure = None;
-    while failure.is_none() {
-        let mut group = Vec::new();
-        let mut rows = 0;
-        match batches.recv().await {
-            None => return,
-            Some(Ok(batch)) => {
-                rows += batch.rows as usize;
-                group.push(batch);
-            }
-            Some(Err(status)) => failure = Some(status),
-        }
-        while failure.is_none() && rows < group_rows {
-            match batches.try_recv() {
-                Ok(Ok(batch)) => {
-                    rows += batch.rows as usize;
-                    group.push(batch);
-                }
-                Ok(Err(status)) => failure = Some(status),
-                Err(_) => break,
-            }
-        }
+    while let Some((group, failure)) = import_stream::next_group(&mut batches, group_rows).await {
         if !group.is_empty() && !commit_group(&importer, &ctx, &import_id, group, &results).await {
             return;
         }
-    }
-    if let Some(status) = failure {
-        let status = match importer.audit_failure(&ctx, status.code()).await {
-            Ok(()) => status,
-            Err(e) => e.into(),
-        };
-        let _ = results.send(Err(status)).await;
+        if let Some(status) = failure {
+            let status = match importer.audit_failure(&ctx, status.code()).await {
+                Ok(()) => status,
+                Err(e) => e.into(),
+            };
+            let _ = results.send(Err(status)).await;
+            return;
+        }
     }
 }
 
@@ -146,15 +123,7 @@ async fn commit_group(
     results: &mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
 ) -> bool {
     let last_lines: Vec<u64> = group.iter().map(|b| b.last_line).collect();
-    let inputs = group
-        .into_iter()
-        .map(|b| BatchInput {
-            lines: (b.first_line, b.last_line),
-            candidates: b.candidates,
-            rejected: b.rejected,
-        })
-        .collect();
-    let outcomes = match importer.commit_group(ctx, import_id, inputs).await {
+    let outcomes = match importer.commit_group(ctx, import_id, group).await {
         Ok(outcomes) => outcomes,
         Err(e) => {
             let _ = results.send(Err(e.into())).await;

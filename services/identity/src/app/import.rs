@@ -47,15 +47,7 @@ pub struct ImportCandidate {
 pub use dancu_kit::import_stream::{BatchOutcome, RowError};
 
 /// One batch of the caller's stream, decoded and waiting for its group's commit.
-#[derive(Debug)]
-pub struct BatchInput {
-    /// First and last line of the batch.
-    pub lines: (u64, u64),
-    /// The rows that decoded.
-    pub candidates: Vec<ImportCandidate>,
-    /// What was wrong with the others.
-    pub rejected: Vec<RowError>,
-}
+pub type CitizenBatch = dancu_kit::import_stream::Batch<ImportCandidate, RowError>;
 
 /// The import use case.
 pub struct Importer {
@@ -126,7 +118,7 @@ impl Importer {
         &self,
         ctx: &CallContext,
         import_id: &str,
-        batches: Vec<BatchInput>,
+        batches: Vec<CitizenBatch>,
     ) -> Result<Vec<BatchOutcome>, IdentityError> {
         let areas = self.units.areas();
         let now = chrono::Utc::now().timestamp_micros();
@@ -150,7 +142,7 @@ impl Importer {
                 }
             }
             rejected.sort_by_key(|e| e.line);
-            settled.push((batch.lines, offered, rejected));
+            settled.push(((batch.first_line, batch.last_line), offered, rejected));
         }
         // In personal-ID order, the inserts into the indexes that lead with it descend
         // along neighbouring pages; the sort is stable, so a personal ID offered twice is

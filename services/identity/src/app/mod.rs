@@ -35,7 +35,8 @@ pub use foreigners::{
 pub use guard::PurposeGuard;
 pub use households::{HouseholdView, Households, NewMember};
 pub use import::{
-    BatchInput, BatchOutcome, IMPORT_RESOURCE, ImportCandidate, ImportResidence, Importer, RowError,
+    BatchOutcome, CitizenBatch, IMPORT_RESOURCE, ImportCandidate, ImportResidence, Importer,
+    RowError,
 };
 pub use journal::Journal;
 pub use officers::{Administration, NewOfficer, NewUnit, actor, admin_context};
