@@ -41,10 +41,10 @@ async fn own_socket(conn: &mut PgConnection) -> Result<Option<i32>, sea_orm::sql
     let port: Option<i32> = sea_orm::sqlx::query_scalar("SELECT inet_client_port()")
         .fetch_one(&mut *conn)
         .await?;
-    Ok(port
-        .and_then(|p| u16::try_from(p).ok())
-        .and_then(socket_inode)
-        .and_then(descriptor_of))
+    let Some(port) = port.and_then(|p| u16::try_from(p).ok()) else {
+        return Ok(None);
+    };
+    Ok(descriptor_of(&socket_inodes(port)))
 }
 
 /// Runs `f` on descriptor `fd`, the socket of `conn`.
@@ -71,39 +71,48 @@ fn with_socket<R>(
     Err(std::io::ErrorKind::Unsupported.into())
 }
 
-/// The inode of the established TCP socket whose local port is `port`, from the kernel's
-/// socket tables.
-fn socket_inode(port: u16) -> Option<u64> {
+/// The inodes of the established TCP sockets whose local port is `port`, from the kernel's
+/// socket tables. Usually one; another process may hold one on another local address.
+fn socket_inodes(port: u16) -> Vec<u64> {
     ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
-        .find_map(|table| {
-            let text = std::fs::read_to_string(table).ok()?;
-            inode_in_table(&text, port)
-        })
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|text| inodes_in_table(&text, port))
+        .collect()
 }
 
-/// The inode of the established socket with local port `port` in a `/proc/net/tcp` table.
-fn inode_in_table(table: &str, port: u16) -> Option<u64> {
+/// The inodes of the established sockets with local port `port` in a `/proc/net/tcp` table.
+fn inodes_in_table(table: &str, port: u16) -> Vec<u64> {
     /// State `TCP_ESTABLISHED` in the `st` column.
     const ESTABLISHED: &str = "01";
-    table.lines().skip(1).find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let local_port = fields.get(1)?.rsplit_once(':')?.1;
-        let matches =
-            u16::from_str_radix(local_port, 16).ok()? == port && *fields.get(3)? == ESTABLISHED;
-        matches.then(|| fields.get(9)?.parse().ok()).flatten()
-    })
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = fields.get(1)?.rsplit_once(':')?.1;
+            let matches =
+                u16::from_str_radix(local_port, 16).ok()? == port && *fields.get(3)? == ESTABLISHED;
+            matches.then(|| fields.get(9)?.parse().ok()).flatten()
+        })
+        .collect()
 }
 
-/// The descriptor of this process that refers to socket `inode`.
-fn descriptor_of(inode: u64) -> Option<i32> {
-    let target = format!("socket:[{inode}]");
+/// The descriptor of this process that refers to one of the sockets `inodes`.
+fn descriptor_of(inodes: &[u64]) -> Option<i32> {
+    if inodes.is_empty() {
+        return None;
+    }
+    let targets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
     std::fs::read_dir("/proc/self/fd")
         .ok()?
         .flatten()
         .find_map(|entry| {
             let link = std::fs::read_link(entry.path()).ok()?;
-            (link.as_os_str() == target.as_str())
+            let link = link.to_str()?;
+            targets
+                .iter()
+                .any(|t| t == link)
                 .then(|| entry.file_name().to_str()?.parse().ok())
                 .flatten()
         })
@@ -111,21 +120,23 @@ fn descriptor_of(inode: u64) -> Option<i32> {
 
 #[cfg(test)]
 mod tests {
-    use super::inode_in_table;
+    use super::inodes_in_table;
 
     const TABLE: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   106        0 5818 1 0000000000000000 100 0 0 10 0
    1: 0100007F:D431 0100007F:1538 01 00000000:00000000 00:00000000 00000000     0        0 7001 1 0000000000000000 20 4 30 10 -1
    2: 0100007F:1538 0100007F:D431 01 00000000:00000000 00:00000000 00000000   106        0 7002 1 0000000000000000 20 4 30 10 -1
+   3: 0200007F:D431 0100007F:0050 01 00000000:00000000 00:00000000 00000000     0        0 7003 1 0000000000000000 20 4 30 10 -1
 ";
 
     #[test]
-    fn finds_the_established_socket_by_its_local_port() {
-        // 0xD431 = 54321: the client side, not the server side that talks to it.
-        assert_eq!(inode_in_table(TABLE, 54321), Some(7001));
+    fn finds_the_established_sockets_by_their_local_port() {
+        // 0xD431 = 54321: the client side, not the server side that talks to it, and a
+        // socket on another local address with the same port (another process's, perhaps).
+        assert_eq!(inodes_in_table(TABLE, 54321), [7001, 7003]);
         // 0x1538 = 5432 is listening (0A) on one line and established on another.
-        assert_eq!(inode_in_table(TABLE, 5432), Some(7002));
-        assert_eq!(inode_in_table(TABLE, 1), None);
-        assert_eq!(inode_in_table("header only\n", 54321), None);
+        assert_eq!(inodes_in_table(TABLE, 5432), [7002]);
+        assert!(inodes_in_table(TABLE, 1).is_empty());
+        assert!(inodes_in_table("header only\n", 54321).is_empty());
     }
 }
