@@ -65,6 +65,8 @@ struct Samples {
     temporary: Option<CitizenLine>,
     /// A subject line's personal ID and owning unit.
     subject: Option<(String, String)>,
+    /// A foreigner line's nationality and passport number.
+    foreigner: Option<(String, String)>,
 }
 
 fn samples(path: &std::path::Path) -> anyhow::Result<Samples> {
@@ -72,6 +74,7 @@ fn samples(path: &std::path::Path) -> anyhow::Result<Samples> {
     let mut head = None;
     let mut temporary = None;
     let mut subject = None;
+    let mut foreigner = None;
     for line in reader.lines() {
         match serde_json::from_str::<Line>(&line?)? {
             Line::Citizen(c)
@@ -85,9 +88,12 @@ fn samples(path: &std::path::Path) -> anyhow::Result<Samples> {
                 temporary = Some(c)
             }
             Line::Subject(s) if subject.is_none() => subject = Some((s.personal_id, s.owning_unit)),
+            Line::Foreigner(f) if foreigner.is_none() => {
+                foreigner = Some((f.nationality, f.passport_number))
+            }
             _ => {}
         }
-        if head.is_some() && temporary.is_some() && subject.is_some() {
+        if head.is_some() && temporary.is_some() && subject.is_some() && foreigner.is_some() {
             break;
         }
     }
@@ -95,6 +101,7 @@ fn samples(path: &std::path::Path) -> anyhow::Result<Samples> {
         head: head.context("the generated file has no household head")?,
         temporary,
         subject,
+        foreigner,
     })
 }
 
@@ -130,6 +137,11 @@ fn print_tour(s: &Samples, host: &str) {
         println!(
             "  # {subject} was imported as a subject of {unit}; an investigator of that unit sees it:\
              \n  dancu subject list --unit {unit} --purpose investigation --case 1/VKS-HS"
+        );
+    }
+    if let Some((nationality, passport)) = &s.foreigner {
+        println!(
+            "  dancu foreigner list --nationality {nationality} --passport {passport}   # imported with entry document and declaration"
         );
     }
     println!(

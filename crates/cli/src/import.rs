@@ -1,22 +1,21 @@
 //! `dancu import FILE`: stream a population file (NDJSON, as `dancu gen` writes) to
-//! identity's `ImportService/ImportCitizens` and records' `ImportService/ImportSubjects`,
-//! with a progress bar, per-row errors by line number, a checkpoint to resume after an
-//! interruption, and a summary.
+//! identity's `ImportService/ImportCitizens` and `ImportForeigners` and records'
+//! `ImportService/ImportSubjects`, with a progress bar, per-row errors by line number, a
+//! checkpoint to resume after an interruption, and a summary.
 //!
-//! Two passes over the file: citizen lines go to identity first, then subject lines to
-//! records (records verifies each subject's person with identity, so the citizens of the
-//! file must be registered before). Lines the client cannot read (not JSON, unknown
-//! `kind`) are reported here with their line numbers; foreigner lines are counted and not
-//! imported (there is no foreigner import). After every batch a server acknowledges, the
-//! last settled line of the pass is written to the checkpoint file (`FILE.checkpoint`), so
-//! a run that stops resumes after it; the servers skip what is already there anyway, so
-//! resuming without the checkpoint is also safe, only slower. The checkpoint is removed
-//! when both passes have reached the end of the file.
+//! Three passes over the file: citizen lines go to identity first, then foreigner lines to
+//! identity, then subject lines to records (records verifies each subject's person with
+//! identity, so the citizens of the file must be registered before). Lines the client
+//! cannot read (not JSON, unknown `kind`) are reported here with their line numbers. After
+//! every batch a server acknowledges, the last settled line of the pass is written to the
+//! checkpoint file (`FILE.checkpoint`), so a run that stops resumes after it; the servers
+//! skip what is already there anyway, so resuming without the checkpoint is also safe, only
+//! slower. The checkpoint is removed when every pass has reached the end of the file.
 
 use crate::client::{Global, Service};
 use crate::exit::CallError;
 use crate::import_checkpoint::{Checkpoint, checkpoint_path, read_checkpoint, write_checkpoint};
-use crate::import_rows::{Ack, citizen_row, subject_row};
+use crate::import_rows::{Ack, citizen_row, foreigner_row, subject_row};
 use anyhow::{Context, anyhow};
 use dancu_popgen::record::Line;
 use dancu_proto::identity::v1 as pb;
@@ -85,16 +84,18 @@ impl Counts {
 pub struct ImportSummary {
     /// Citizen rows (identity).
     pub citizens: Counts,
+    /// Foreigner rows (identity).
+    pub foreigners: Counts,
     /// Subject rows (records).
     pub subjects: Counts,
     /// Lines the client could not read.
     pub unreadable: u64,
-    /// Foreigner lines, not imported (there is no foreigner import).
-    pub foreigners: u64,
     /// Subject lines not sent because subjects were skipped.
     pub subjects_not_sent: u64,
     /// Citizen lines up to this one were skipped: the checkpoint said they were settled.
     pub resumed_after: u64,
+    /// Foreigner lines up to this one were skipped: the checkpoint said they were settled.
+    pub foreigners_resumed_after: u64,
     /// Subject lines up to this one were skipped: the checkpoint said they were settled.
     pub subjects_resumed_after: u64,
     /// Wall time.
@@ -104,7 +105,7 @@ pub struct ImportSummary {
 impl ImportSummary {
     /// Rows settled by the servers per second.
     pub fn rows_per_sec(&self) -> f64 {
-        let rows = self.citizens.settled() + self.subjects.settled();
+        let rows = self.citizens.settled() + self.foreigners.settled() + self.subjects.settled();
         rows as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
@@ -132,7 +133,10 @@ pub async fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<()> {
     )
     .await?;
     print_summary(&summary);
-    let bad = summary.citizens.rejected + summary.subjects.rejected + summary.unreadable;
+    let bad = summary.citizens.rejected
+        + summary.foreigners.rejected
+        + summary.subjects.rejected
+        + summary.unreadable;
     if bad > 0 {
         return Err(crate::exit::RejectedRows(bad).into());
     }
@@ -141,7 +145,7 @@ pub async fn run(args: &ImportArgs, global: &Global) -> anyhow::Result<()> {
 
 /// Prints the end-of-import summary.
 pub fn print_summary(summary: &ImportSummary) {
-    let (c, s) = (&summary.citizens, &summary.subjects);
+    let (c, f, s) = (&summary.citizens, &summary.foreigners, &summary.subjects);
     let subjects = if summary.subjects_not_sent > 0 {
         format!("not sent (--skip-subjects) {}", summary.subjects_not_sent)
     } else {
@@ -151,13 +155,16 @@ pub fn print_summary(summary: &ImportSummary) {
         )
     };
     println!(
-        "citizens: imported {}, already present {}, rejected {}; subjects: {subjects}; \
-         unreadable {}; foreigners not imported (no foreigner import) {}; {:.1} s, {:.0} rows/s",
+        "citizens: imported {}, already present {}, rejected {}; foreigners: imported {}, \
+         already present {}, rejected {}; subjects: {subjects}; unreadable {}; {:.1} s, \
+         {:.0} rows/s",
         c.imported,
         c.skipped,
         c.rejected,
+        f.imported,
+        f.skipped,
+        f.rejected,
         summary.unreadable,
-        summary.foreigners,
         summary.elapsed.as_secs_f64(),
         summary.rows_per_sec()
     );
@@ -165,6 +172,12 @@ pub fn print_summary(summary: &ImportSummary) {
         println!(
             "resumed after line {} (from the checkpoint)",
             summary.resumed_after
+        );
+    }
+    if summary.foreigners_resumed_after > 0 {
+        println!(
+            "foreigners resumed after line {} (from the checkpoint)",
+            summary.foreigners_resumed_after
         );
     }
     if summary.subjects_resumed_after > 0 {
@@ -186,23 +199,25 @@ pub fn connect(endpoint: &str) -> anyhow::Result<Channel> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pass {
     /// Citizen lines, to identity; this pass also reports unreadable lines and counts the
-    /// other kinds.
+    /// subject lines not sent.
     Citizens,
+    /// Foreigner lines, to identity.
+    Foreigners,
     /// Subject lines, to records.
     Subjects,
 }
 
-/// A row for one of the two imports.
+/// A row for one of the three imports.
 #[allow(clippy::large_enum_variant)] // nearly every row is a citizen: boxing would allocate
 enum Row {
     Citizen(pb::ImportCitizenRow),
+    Foreigner(pb::ImportForeignerRow),
     Subject(records::ImportSubjectRow),
 }
 
 /// What the reader thread found besides rows to send.
 enum Local {
     Unreadable { line: u64, reason: String },
-    Foreigner,
     Subject,
     Bytes(u64),
 }
@@ -231,17 +246,17 @@ pub async fn import_file(
         .map_err(|_| anyhow!("the token is not valid ASCII"))?;
     let mut summary = ImportSummary {
         resumed_after: checkpoint.citizens,
+        foreigners_resumed_after: checkpoint.foreigners,
         subjects_resumed_after: checkpoint.subjects,
         ..ImportSummary::default()
     };
-    for pass in [Pass::Citizens, Pass::Subjects] {
-        if pass == Pass::Subjects && targets.records.is_none() {
-            continue;
-        }
-        let resume_after = match pass {
-            Pass::Citizens => checkpoint.citizens,
-            Pass::Subjects => checkpoint.subjects,
-        };
+    let passes: &[Pass] = if targets.records.is_some() {
+        &[Pass::Citizens, Pass::Foreigners, Pass::Subjects]
+    } else {
+        &[Pass::Citizens, Pass::Foreigners]
+    };
+    for (index, &pass) in passes.iter().enumerate() {
+        let resume_after = *checkpoint.line_mut(pass);
         let mut reader =
             std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let total = reader.seek(SeekFrom::End(0))?;
@@ -259,6 +274,7 @@ pub async fn import_file(
         );
         bar.set_prefix(match pass {
             Pass::Citizens => "citizens",
+            Pass::Foreigners => "foreigners",
             Pass::Subjects => "subjects",
         });
         let (rows_tx, rows_rx) = mpsc::channel::<Row>(4 * batch as usize);
@@ -271,7 +287,7 @@ pub async fn import_file(
             (Pass::Citizens, _) => {
                 let mut request = tonic::Request::new(rows.filter_map(|row| match row {
                     Row::Citizen(row) => Some(row),
-                    Row::Subject(_) => None,
+                    _ => None,
                 }));
                 request
                     .metadata_mut()
@@ -283,11 +299,26 @@ pub async fn import_file(
                     .map(|r| -> Acks { Box::pin(r.into_inner().map(|a| a.map(Ack::from))) });
                 ("ImportCitizens", opened)
             }
+            (Pass::Foreigners, _) => {
+                let mut request = tonic::Request::new(rows.filter_map(|row| match row {
+                    Row::Foreigner(row) => Some(row),
+                    _ => None,
+                }));
+                request
+                    .metadata_mut()
+                    .insert("authorization", bearer.clone());
+                let opened = ImportServiceClient::new(targets.identity.clone())
+                    .max_decoding_message_size(64 << 20)
+                    .import_foreigners(request)
+                    .await
+                    .map(|r| -> Acks { Box::pin(r.into_inner().map(|a| a.map(Ack::from))) });
+                ("ImportForeigners", opened)
+            }
             (Pass::Subjects, records) => {
                 let channel = records.clone().expect("checked above");
                 let mut request = tonic::Request::new(rows.filter_map(|row| match row {
                     Row::Subject(row) => Some(row),
-                    Row::Citizen(_) => None,
+                    _ => None,
                 }));
                 request
                     .metadata_mut()
@@ -312,7 +343,6 @@ pub async fn import_file(
                             summary.unreadable += 1;
                             bar.suspend(|| eprintln!("line {line}: {reason}"));
                         }
-                        Local::Foreigner => summary.foreigners += 1,
                         Local::Subject => {
                             if targets.records.is_none() {
                                 summary.subjects_not_sent += 1;
@@ -351,10 +381,7 @@ pub async fn import_file(
                 bar.suspend(|| eprintln!("line {line}: {field}{reason}"));
             }
             settled_line = result.last_line;
-            match pass {
-                Pass::Citizens => checkpoint.citizens = settled_line,
-                Pass::Subjects => checkpoint.subjects = settled_line,
-            }
+            *checkpoint.line_mut(pass) = settled_line;
             write_checkpoint(&checkpoint_file, checkpoint)
                 .with_context(|| format!("cannot write {}", checkpoint_file.display()))?;
             drain_local(&mut summary, &mut local_rx);
@@ -372,14 +399,13 @@ pub async fn import_file(
         bar.finish_and_clear();
         match pass {
             Pass::Citizens => summary.citizens = counts,
+            Pass::Foreigners => summary.foreigners = counts,
             Pass::Subjects => summary.subjects = counts,
         }
         // The whole file is settled for this pass: a later run resumes with the next one.
-        match pass {
-            Pass::Citizens => checkpoint.citizens = lines.max(checkpoint.citizens),
-            Pass::Subjects => checkpoint.subjects = lines.max(checkpoint.subjects),
-        }
-        if targets.records.is_some() && pass == Pass::Citizens {
+        let settled = checkpoint.line_mut(pass);
+        *settled = lines.max(*settled);
+        if index + 1 < passes.len() {
             write_checkpoint(&checkpoint_file, checkpoint)
                 .with_context(|| format!("cannot write {}", checkpoint_file.display()))?;
         }
@@ -387,6 +413,17 @@ pub async fn import_file(
     let _ = std::fs::remove_file(&checkpoint_file);
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+impl Checkpoint {
+    /// The last settled line of `pass`.
+    fn line_mut(&mut self, pass: Pass) -> &mut u64 {
+        match pass {
+            Pass::Citizens => &mut self.citizens,
+            Pass::Foreigners => &mut self.foreigners,
+            Pass::Subjects => &mut self.subjects,
+        }
+    }
 }
 
 /// Whether `haystack` contains `needle`.
@@ -427,22 +464,25 @@ fn read_rows(
         if text.is_empty() {
             continue;
         }
-        // The subject pass parses only lines that may be subjects; unreadable lines were
-        // reported by the citizen pass.
-        if pass == Pass::Subjects && !contains(text, b"subject") {
-            continue;
+        // The later passes parse only lines that may be of their kind; unreadable lines
+        // were reported by the citizen pass.
+        match pass {
+            Pass::Citizens => {}
+            Pass::Foreigners if !contains(text, b"foreigner") => continue,
+            Pass::Subjects if !contains(text, b"subject") => continue,
+            Pass::Foreigners | Pass::Subjects => {}
         }
         let mut row = match (pass, serde_json::from_slice::<Line>(text)) {
             (Pass::Citizens, Ok(Line::Citizen(citizen))) => {
                 Row::Citizen(citizen_row(line_number, citizen))
             }
+            (Pass::Foreigners, Ok(Line::Foreigner(foreigner))) => {
+                Row::Foreigner(foreigner_row(line_number, foreigner))
+            }
             (Pass::Subjects, Ok(Line::Subject(subject))) => {
                 Row::Subject(subject_row(line_number, subject))
             }
-            (Pass::Citizens, Ok(Line::Foreigner(_))) => {
-                let _ = local.send(Local::Foreigner);
-                continue;
-            }
+            (Pass::Citizens, Ok(Line::Foreigner(_))) => continue,
             (Pass::Citizens, Ok(Line::Subject(_))) => {
                 let _ = local.send(Local::Subject);
                 continue;
@@ -455,11 +495,12 @@ fn read_rows(
                 });
                 continue;
             }
-            (Pass::Subjects, _) => continue,
+            (Pass::Foreigners | Pass::Subjects, _) => continue,
         };
         if first {
             match &mut row {
                 Row::Citizen(row) => row.batch_size = batch,
+                Row::Foreigner(row) => row.batch_size = batch,
                 Row::Subject(row) => row.batch_size = batch,
             }
             first = false;

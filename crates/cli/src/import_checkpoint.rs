@@ -11,23 +11,27 @@ pub fn checkpoint_path(file: &Path) -> PathBuf {
 }
 
 /// How far each pass got: every line up to `citizens` is settled for the citizen pass,
-/// up to `subjects` for the subject pass.
+/// up to `foreigners` for the foreigner pass, up to `subjects` for the subject pass.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpoint {
     /// Last settled line of the citizen pass.
     pub citizens: u64,
     /// Last settled line of the subject pass.
     pub subjects: u64,
+    /// Last settled line of the foreigner pass.
+    pub foreigners: u64,
 }
 
-/// The checkpoint recorded for `file` (zeros when none): `<citizens> <subjects>`, or a
-/// single number (the citizen pass only, as earlier releases wrote it).
+/// The checkpoint recorded for `file` (zeros when none): `<citizens> <subjects>
+/// <foreigners>`; earlier releases wrote the first two or the first only, and the passes
+/// they leave out start from the first line.
 pub fn read_checkpoint(path: &Path) -> Checkpoint {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut numbers = text.split_whitespace().map(|n| n.parse().unwrap_or(0));
     Checkpoint {
         citizens: numbers.next().unwrap_or(0),
         subjects: numbers.next().unwrap_or(0),
+        foreigners: numbers.next().unwrap_or(0),
     }
 }
 
@@ -37,7 +41,10 @@ pub fn write_checkpoint(path: &Path, checkpoint: Checkpoint) -> std::io::Result<
     temporary.push(".tmp");
     std::fs::write(
         &temporary,
-        format!("{} {}\n", checkpoint.citizens, checkpoint.subjects),
+        format!(
+            "{} {} {}\n",
+            checkpoint.citizens, checkpoint.subjects, checkpoint.foreigners
+        ),
     )?;
     std::fs::rename(&temporary, path)
 }

@@ -1,8 +1,10 @@
-//! The request rows and acknowledgements of `dancu import`: a citizen line for identity's `ImportCitizens`, a
-//! subject line for records' `ImportSubjects`. Codes the server does not know are sent as
-//! "unspecified", which the server rejects by field; the client judges nothing else.
+//! The request rows and acknowledgements of `dancu import`: a citizen line for identity's
+//! `ImportCitizens`, a foreigner line for its `ImportForeigners`, a subject line for
+//! records' `ImportSubjects`. Codes the server does not know are sent as "unspecified",
+//! and unreadable dates and times as invalid values, which the server rejects by field;
+//! the client judges nothing else.
 
-use dancu_popgen::record::{CitizenLine, SubjectLine};
+use dancu_popgen::record::{CitizenLine, ForeignerLine, SubjectLine};
 use dancu_proto::common::v1 as common;
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::records::v1 as records;
@@ -18,6 +20,73 @@ fn date(text: &str) -> Option<common::Date> {
     let month = parts.next().and_then(Result::ok).unwrap_or(0);
     let day = parts.next().and_then(Result::ok).unwrap_or(0);
     Some(common::Date { year, month, day })
+}
+
+/// An RFC 3339 time (`None` when empty); an unreadable text gives a timestamp with
+/// out-of-range nanoseconds, which the server rejects as not a valid timestamp.
+fn time(text: &str) -> Option<prost_types::Timestamp> {
+    if text.is_empty() {
+        return None;
+    }
+    Some(match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(at) => prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+        },
+        Err(_) => prost_types::Timestamp {
+            seconds: 0,
+            nanos: -1,
+        },
+    })
+}
+
+/// The request row of a foreigner line. The declaration is sent when the line has any of
+/// its fields (`host_name`, `arrival`, `planned_departure`, `declared`).
+pub fn foreigner_row(line: u64, f: ForeignerLine) -> pb::ImportForeignerRow {
+    let sex = wire(
+        common::Sex::from_str_name,
+        "SEX_",
+        &f.sex,
+        common::Sex::Unspecified,
+    );
+    let document =
+        (!f.document_type.is_empty() || !f.document_number.is_empty()).then(|| pb::EntryDocument {
+            r#type: wire(
+                pb::EntryDocumentType::from_str_name,
+                "ENTRY_DOCUMENT_TYPE_",
+                &f.document_type,
+                pb::EntryDocumentType::Unspecified,
+            ),
+            number: f.document_number,
+            valid_from: date(&f.document_valid_from),
+            valid_until: date(&f.document_valid_until),
+        });
+    let declared = [&f.host_name, &f.arrival, &f.planned_departure, &f.declared]
+        .iter()
+        .any(|field| !field.is_empty());
+    let declaration = declared.then(|| pb::AccommodationDeclaration {
+        host_name: f.host_name,
+        commune_code: f.commune,
+        address: f.address,
+        arrival_time: time(&f.arrival),
+        planned_departure_time: time(&f.planned_departure),
+        receive_time: time(&f.declared),
+        ..pb::AccommodationDeclaration::default()
+    });
+    pb::ImportForeignerRow {
+        line,
+        foreigner: Some(pb::Foreigner {
+            passport_number: f.passport_number,
+            nationality: f.nationality,
+            full_name: f.full_name,
+            sex,
+            date_of_birth: date(&f.date_of_birth),
+            entry_document: document,
+            ..pb::Foreigner::default()
+        }),
+        declaration,
+        batch_size: 0,
+    }
 }
 
 /// The request row of a citizen line.

@@ -13,6 +13,7 @@
 
 pub mod names;
 pub mod record;
+mod stay;
 
 use dancu_domain::{AreaTable, Commune, PersonalId, Sex, province::provinces};
 use names::{
@@ -22,6 +23,7 @@ use names::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use record::{CitizenLine, ForeignerLine, Line, ResidenceLine, SubjectLine, TimelineLine};
+use stay::StayMaker;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
@@ -198,6 +200,8 @@ struct Generator {
     serial_offset: u64,
     households: u64,
     passports: u64,
+    /// Foreigners' entry documents and declared stays (a random stream of their own).
+    stays: StayMaker,
     /// Subjects made so far (numbers their decisions).
     subjects: u64,
 }
@@ -237,6 +241,7 @@ impl Generator {
             serial_offset,
             households: 0,
             passports: 0,
+            stays: StayMaker::new(settings.seed),
             subjects: 0,
         }
     }
@@ -539,23 +544,34 @@ impl Generator {
         };
         let year = self.adult_year();
         let commune = self.communes[self.rng.gen_range(0..self.communes.len())];
+        let serial = self.passports * SERIAL_STRIDE + self.serial_offset;
+        // Drawn in the order of the fields of earlier releases, whose files these repeat.
+        let full_name = format!(
+            "{} {}",
+            FOREIGN_SURNAMES[self.rng.gen_range(0..FOREIGN_SURNAMES.len())],
+            FOREIGN_GIVEN[self.rng.gen_range(0..FOREIGN_GIVEN.len())]
+        );
+        let date_of_birth = date(&mut self.rng, year);
+        let entry_date = date(&mut self.rng, self.settings.year);
+        let address = self.address();
+        let stay = self.stays.stay(&entry_date, serial);
         ForeignerLine {
-            passport_number: format!(
-                "{}{:07}",
-                &nationality[..1],
-                (self.passports * SERIAL_STRIDE + self.serial_offset) % 10_000_000
-            ),
+            passport_number: format!("{}{:07}", &nationality[..1], serial % 10_000_000),
             nationality: nationality.to_owned(),
-            full_name: format!(
-                "{} {}",
-                FOREIGN_SURNAMES[self.rng.gen_range(0..FOREIGN_SURNAMES.len())],
-                FOREIGN_GIVEN[self.rng.gen_range(0..FOREIGN_GIVEN.len())]
-            ),
+            full_name,
             sex: sex.to_owned(),
-            date_of_birth: date(&mut self.rng, year),
-            entry_date: date(&mut self.rng, self.settings.year),
+            date_of_birth,
+            entry_date,
             commune: commune.code.clone(),
-            address: self.address(),
+            address,
+            document_type: stay.document_type.to_owned(),
+            document_number: stay.document_number,
+            document_valid_from: stay.document_valid_from,
+            document_valid_until: stay.document_valid_until,
+            host_name: stay.host_name.to_owned(),
+            arrival: stay.arrival,
+            planned_departure: stay.planned_departure,
+            declared: stay.declared,
         }
     }
 

@@ -117,6 +117,32 @@ pub struct ForeignerLine {
     pub commune: String,
     /// Address of the accommodation.
     pub address: String,
+    /// Entry document: `visa`, `temporary_residence_card` or `permanent_residence_card`.
+    #[serde(default)]
+    pub document_type: String,
+    /// Number of the entry document.
+    #[serde(default)]
+    pub document_number: String,
+    /// First day of the document's validity.
+    #[serde(default)]
+    pub document_valid_from: String,
+    /// Last day of the document's validity; empty for a permanent residence card.
+    #[serde(default)]
+    pub document_valid_until: String,
+    /// Host or establishment of the declared accommodation; empty (with `arrival`) when no
+    /// declaration is known.
+    #[serde(default)]
+    pub host_name: String,
+    /// Arrival at the accommodation (RFC 3339, e.g. `2025-03-14T21:05:00+07:00`).
+    #[serde(default)]
+    pub arrival: String,
+    /// Planned departure (RFC 3339).
+    #[serde(default)]
+    pub planned_departure: String,
+    /// When the declaration was received (RFC 3339); more than 12 hours after the arrival
+    /// makes it late.
+    #[serde(default)]
+    pub declared: String,
 }
 
 /// A subject of records: a citizen under a classification, with a timeline.

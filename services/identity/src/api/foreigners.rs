@@ -1,24 +1,19 @@
 //! `dancu.identity.v1.ForeignerService`: foreign nationals and accommodation declarations.
 
+use super::foreigner_input::{
+    DeclarationSource, commune_code, decode_declaration, decode_foreigner,
+};
 use super::register_errors::check;
 use crate::app::PurposeGuard;
-use crate::app::{
-    Accommodation as Declaration, EntryDocument, Foreigner, Foreigners, Page, ResourceKind,
-};
+use crate::app::{Accommodation as Declaration, Foreigner, Foreigners, Page, ResourceKind};
 use crate::store::ForeignerFilter;
-use chrono::NaiveDate;
 use dancu_domain::foreigner::{
-    EntryDocumentKind, StayError, check_stay, normalize_nationality, normalize_passport_number,
+    EntryDocumentKind, normalize_nationality, normalize_passport_number,
 };
-use dancu_domain::{AreaTable, normalize_full_name, validate_birth_date};
 use dancu_kit::call::CallContext;
-use dancu_kit::convert::{
-    date_from_proto, date_to_proto, sex_from_proto, sex_to_proto, timestamp_from_us,
-    timestamp_to_us,
-};
+use dancu_kit::convert::{date_to_proto, sex_to_proto, timestamp_from_us, timestamp_to_us};
 use dancu_kit::error::FieldViolations;
 use dancu_kit::paging::encode_token;
-use dancu_proto::common::v1 as common;
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::foreigner_service_server::ForeignerService;
 use std::sync::Arc;
@@ -26,13 +21,6 @@ use tonic::{Request, Response, Status};
 
 /// Default page size of the foreigner lists.
 const DEFAULT_PAGE_SIZE: u64 = 50;
-
-/// Longest host or establishment name.
-const MAX_HOST_CHARS: usize = 200;
-/// Longest accommodation address.
-const MAX_ADDRESS_CHARS: usize = 300;
-/// Longest entry document number.
-const MAX_DOCUMENT_CHARS: usize = 32;
 
 const REGISTER: &str = "/dancu.identity.v1.ForeignerService/RegisterForeigner";
 const GET: &str = "/dancu.identity.v1.ForeignerService/GetForeigner";
@@ -220,187 +208,18 @@ impl ForeignerService for ForeignerApi {
     }
 }
 
-/// A commune code known to the area table.
-fn commune_code(field: &str, raw: &str, violations: &mut FieldViolations) -> Option<String> {
-    let code = raw.trim();
-    if code.is_empty() {
-        violations.add(field, "is required");
-        return None;
-    }
-    match AreaTable::builtin().commune(code) {
-        Some(commune) => Some(commune.code.clone()),
-        None => {
-            violations.add(field, "is not a known commune code");
-            None
-        }
-    }
-}
-
-/// A required, real calendar date.
-fn required_date(
-    field: &str,
-    date: Option<&common::Date>,
-    violations: &mut FieldViolations,
-) -> Option<NaiveDate> {
-    match date {
-        None => {
-            violations.add(field, "is required");
-            None
-        }
-        Some(date) => {
-            let parsed = date_from_proto(date);
-            if parsed.is_none() {
-                violations.add(field, "is not a real calendar date");
-            }
-            parsed
-        }
-    }
-}
-
-/// A required, representable timestamp (Unix microseconds).
-fn required_time(
-    field: &str,
-    time: Option<&prost_types::Timestamp>,
-    violations: &mut FieldViolations,
-) -> Option<i64> {
-    match time {
-        None => {
-            violations.add(field, "is required");
-            None
-        }
-        Some(time) => {
-            let us = timestamp_to_us(time);
-            if us.is_none() {
-                violations.add(field, "is not a valid timestamp");
-            }
-            us
-        }
-    }
-}
-
-/// Validates every field of a foreigner to register, reporting all violations at once.
+/// The foreigner of a `RegisterForeigner` request, or every problem with it.
 fn validate_foreigner(foreigner: Option<pb::Foreigner>) -> Result<Foreigner, Status> {
     let Some(f) = foreigner else {
         return Err(dancu_kit::error::invalid_field("foreigner", "is required"));
     };
-    let mut v = FieldViolations::new();
-    let passport_number = normalize_passport_number(&f.passport_number)
-        .map_err(|e| v.add("foreigner.passport_number", e.to_string()))
-        .ok();
-    let nationality = normalize_nationality(&f.nationality)
-        .map_err(|e| v.add("foreigner.nationality", e.to_string()))
-        .ok();
-    let full_name = normalize_full_name(&f.full_name)
-        .map_err(|e| v.add("foreigner.full_name", e.to_string()))
-        .ok();
-    let sex = sex_from_proto(f.sex);
-    if sex.is_none() {
-        v.add("foreigner.sex", "is required (SEX_MALE or SEX_FEMALE)");
-    }
-    let today = chrono::Utc::now().date_naive();
-    let date_of_birth = required_date("foreigner.date_of_birth", f.date_of_birth.as_ref(), &mut v)
-        .and_then(|date| {
-            validate_birth_date(date, today)
-                .map(|()| date)
-                .map_err(|e| v.add("foreigner.date_of_birth", e.to_string()))
-                .ok()
-        });
-    let document = validate_document(f.entry_document, &mut v);
-    v.check()?;
-    match (
-        passport_number,
-        nationality,
-        full_name,
-        sex,
-        date_of_birth,
-        document,
-    ) {
-        (
-            Some(passport_number),
-            Some(nationality),
-            Some(full_name),
-            Some(sex),
-            Some(dob),
-            Some(document),
-        ) => Ok(Foreigner {
-            id: String::new(),
-            nationality,
-            passport_number,
-            full_name,
-            sex,
-            date_of_birth: dob,
-            document,
-            created_us: 0,
-            version: 0,
-        }),
-        _ => Err(Status::internal("validation incomplete")),
-    }
+    let mut violations = FieldViolations::new();
+    let decoded = decode_foreigner(&f, &mut violations);
+    violations.check()?;
+    decoded.ok_or_else(|| Status::internal("validation incomplete"))
 }
 
-fn validate_document(
-    document: Option<pb::EntryDocument>,
-    v: &mut FieldViolations,
-) -> Option<EntryDocument> {
-    const FIELD: &str = "foreigner.entry_document";
-    let Some(d) = document else {
-        v.add(FIELD, "is required (visa or residence card)");
-        return None;
-    };
-    let kind = match pb::EntryDocumentType::try_from(d.r#type) {
-        Ok(pb::EntryDocumentType::Visa) => Some(EntryDocumentKind::Visa),
-        Ok(pb::EntryDocumentType::TemporaryResidenceCard) => {
-            Some(EntryDocumentKind::TemporaryResidenceCard)
-        }
-        Ok(pb::EntryDocumentType::PermanentResidenceCard) => {
-            Some(EntryDocumentKind::PermanentResidenceCard)
-        }
-        Ok(pb::EntryDocumentType::Unspecified) | Err(_) => {
-            v.add(
-                "foreigner.entry_document.type",
-                "is required (visa, temporary or permanent residence card)",
-            );
-            None
-        }
-    };
-    let number = d.number.trim().to_ascii_uppercase();
-    if number.is_empty() {
-        v.add("foreigner.entry_document.number", "is required");
-    } else if number.len() > MAX_DOCUMENT_CHARS
-        || !number
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
-    {
-        v.add(
-            "foreigner.entry_document.number",
-            "must be 1 to 32 letters, digits, '-' or '/'",
-        );
-    }
-    let valid_from = required_date(
-        "foreigner.entry_document.valid_from",
-        d.valid_from.as_ref(),
-        v,
-    );
-    let valid_until = match (&d.valid_until, kind) {
-        (None, Some(EntryDocumentKind::PermanentResidenceCard)) => None,
-        (until, _) => required_date("foreigner.entry_document.valid_until", until.as_ref(), v),
-    };
-    if let (Some(from), Some(until)) = (valid_from, valid_until)
-        && until < from
-    {
-        v.add(
-            "foreigner.entry_document.valid_until",
-            "must not be before valid_from",
-        );
-    }
-    Some(EntryDocument {
-        kind: kind?,
-        number,
-        valid_from: valid_from?,
-        valid_until,
-    })
-}
-
-/// Validates every field of a declaration, reporting all violations at once.
+/// The declaration of a `DeclareAccommodation` request, or every problem with it.
 fn validate_declaration(
     declaration: Option<pb::AccommodationDeclaration>,
 ) -> Result<Declaration, Status> {
@@ -410,60 +229,10 @@ fn validate_declaration(
             "is required",
         ));
     };
-    let mut v = FieldViolations::new();
-    let foreigner_id = check::id("declaration.foreigner_id", &d.foreigner_id, &mut v);
-    let host_name = check::text(
-        "declaration.host_name",
-        &d.host_name,
-        MAX_HOST_CHARS,
-        true,
-        &mut v,
-    );
-    let commune_code = commune_code("declaration.commune_code", &d.commune_code, &mut v);
-    let address = check::text(
-        "declaration.address",
-        &d.address,
-        MAX_ADDRESS_CHARS,
-        true,
-        &mut v,
-    );
-    let arrival = required_time("declaration.arrival_time", d.arrival_time.as_ref(), &mut v);
-    let departure = required_time(
-        "declaration.planned_departure_time",
-        d.planned_departure_time.as_ref(),
-        &mut v,
-    );
-    if let (Some(arrival), Some(departure)) = (arrival, departure) {
-        let now = chrono::Utc::now().timestamp_micros();
-        match check_stay(arrival, departure, now) {
-            Ok(()) => {}
-            Err(e @ StayError::ArrivalInFuture) => {
-                v.add("declaration.arrival_time", e.to_string());
-            }
-            Err(e @ StayError::DepartureBeforeArrival) => {
-                v.add("declaration.planned_departure_time", e.to_string());
-            }
-        }
-    }
-    v.check()?;
-    match (foreigner_id, commune_code, arrival, departure) {
-        (Some(foreigner_id), Some(commune_code), Some(arrival_us), Some(planned_departure_us)) => {
-            Ok(Declaration {
-                id: String::new(),
-                foreigner_id,
-                host_name,
-                commune_code,
-                address,
-                arrival_us,
-                planned_departure_us,
-                remote_area: d.remote_area,
-                received_us: 0,
-                late: false,
-                checked_out_us: None,
-            })
-        }
-        _ => Err(Status::internal("validation incomplete")),
-    }
+    let mut violations = FieldViolations::new();
+    let decoded = decode_declaration(&d, DeclarationSource::Live, &mut violations);
+    violations.check()?;
+    decoded.ok_or_else(|| Status::internal("validation incomplete"))
 }
 
 fn document_kind_to_proto(kind: EntryDocumentKind) -> pb::EntryDocumentType {

@@ -1,20 +1,22 @@
-//! `dancu.identity.v1.ImportService`: bulk import of citizens over a bidirectional stream.
+//! `dancu.identity.v1.ImportService`: bulk import of citizens and of foreigners over
+//! bidirectional streams.
 //!
 //! Two stages run side by side: one reads and decodes rows into batches, the other commits
 //! each batch and acknowledges it, so decoding the next batch overlaps the database work of
 //! the previous one.
 
 use super::citizen_input::decode_citizen;
+use super::import_foreigners::decode_foreigner_row;
 use crate::app::{
-    CitizenBatch as Batch, ImportCandidate, ImportResidence, Importer, RowError, admin_context,
-    check_consistency, today,
+    BatchOutcome, FOREIGNER_IMPORT_RESOURCE, ForeignerCandidate, IMPORT_RESOURCE, IdentityError,
+    ImportCandidate, ImportResidence, Importer, RowError, admin_context, check_consistency, today,
 };
 use dancu_domain::ResidenceKind;
 use dancu_kit::auth::principal;
 use dancu_kit::call::CallContext;
 use dancu_kit::convert::date_from_proto;
 use dancu_kit::error::FieldViolations;
-use dancu_kit::import_stream::{self, BatchLimits};
+use dancu_kit::import_stream::{self, Batch, BatchLimits};
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::import_service_server::ImportService;
 use std::pin::Pin;
@@ -24,8 +26,6 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-/// The full method name (audit events).
-const RPC: &str = "/dancu.identity.v1.ImportService/ImportCitizens";
 /// Rows per batch when the first message leaves `batch_size` at 0, and the largest batch a
 /// caller may ask for.
 const LIMITS: BatchLimits = BatchLimits {
@@ -34,6 +34,87 @@ const LIMITS: BatchLimits = BatchLimits {
 };
 /// Decoded batches that may wait for the committing task.
 const WAITING_BATCHES: usize = 8;
+
+/// The acknowledgements streamed back to the caller.
+type Acks = Pin<Box<dyn Stream<Item = Result<pb::ImportBatchResult, Status>> + Send>>;
+
+/// One import of this service: its rows, how they decode and how a group of their batches
+/// commits.
+trait ImportKind: 'static {
+    /// A row on the wire.
+    type Row: Send + 'static;
+    /// A decoded, valid row.
+    type Candidate: Send + 'static;
+    /// The full method name (audit events).
+    const RPC: &'static str;
+    /// The resource type of its audit events.
+    const RESOURCE: &'static str;
+    /// A row's line number and requested batch size.
+    fn header(row: &Self::Row) -> (u64, u32);
+    /// Decodes one row, or every problem found in it.
+    fn decode(row: Self::Row) -> Result<Self::Candidate, Vec<RowError>>;
+    /// Commits a group of batches in one transaction; one outcome per batch.
+    fn commit<'a>(
+        importer: &'a Importer,
+        ctx: &'a CallContext,
+        import_id: &'a str,
+        group: Vec<Batch<Self::Candidate, RowError>>,
+    ) -> impl Future<Output = Result<Vec<BatchOutcome>, IdentityError>> + Send + 'a;
+}
+
+/// `ImportCitizens`.
+struct CitizenImport;
+
+impl ImportKind for CitizenImport {
+    type Row = pb::ImportCitizenRow;
+    type Candidate = ImportCandidate;
+    const RPC: &'static str = "/dancu.identity.v1.ImportService/ImportCitizens";
+    const RESOURCE: &'static str = IMPORT_RESOURCE;
+
+    fn header(row: &Self::Row) -> (u64, u32) {
+        (row.line, row.batch_size)
+    }
+
+    fn decode(row: Self::Row) -> Result<Self::Candidate, Vec<RowError>> {
+        decode_row(&row)
+    }
+
+    fn commit<'a>(
+        importer: &'a Importer,
+        ctx: &'a CallContext,
+        import_id: &'a str,
+        group: Vec<Batch<Self::Candidate, RowError>>,
+    ) -> impl Future<Output = Result<Vec<BatchOutcome>, IdentityError>> + Send + 'a {
+        importer.commit_group(ctx, import_id, group)
+    }
+}
+
+/// `ImportForeigners`.
+struct ForeignerImport;
+
+impl ImportKind for ForeignerImport {
+    type Row = pb::ImportForeignerRow;
+    type Candidate = ForeignerCandidate;
+    const RPC: &'static str = "/dancu.identity.v1.ImportService/ImportForeigners";
+    const RESOURCE: &'static str = FOREIGNER_IMPORT_RESOURCE;
+
+    fn header(row: &Self::Row) -> (u64, u32) {
+        (row.line, row.batch_size)
+    }
+
+    fn decode(row: Self::Row) -> Result<Self::Candidate, Vec<RowError>> {
+        decode_foreigner_row(row)
+    }
+
+    fn commit<'a>(
+        importer: &'a Importer,
+        ctx: &'a CallContext,
+        import_id: &'a str,
+        group: Vec<Batch<Self::Candidate, RowError>>,
+    ) -> impl Future<Output = Result<Vec<BatchOutcome>, IdentityError>> + Send + 'a {
+        importer.commit_foreigners(ctx, import_id, group)
+    }
+}
 
 /// Implements `dancu.identity.v1.ImportService`.
 pub struct ImportApi {
@@ -51,116 +132,144 @@ impl ImportApi {
             group_rows: usize::try_from(group_rows.max(1)).unwrap_or(usize::MAX),
         }
     }
-}
 
-#[tonic::async_trait]
-impl ImportService for ImportApi {
-    type ImportCitizensStream =
-        Pin<Box<dyn Stream<Item = Result<pb::ImportBatchResult, Status>> + Send>>;
-
-    async fn import_citizens(
+    /// Starts an import of kind `K`: authorizes the caller, then reads `request`'s rows
+    /// into batches on one task while another commits them and acknowledges each.
+    async fn start<K: ImportKind>(
         &self,
-        request: Request<Streaming<pb::ImportCitizenRow>>,
-    ) -> Result<Response<Self::ImportCitizensStream>, Status> {
+        request: Request<Streaming<K::Row>>,
+    ) -> Result<Response<Acks>, Status> {
         let caller = principal(&request)?;
         let address = request.remote_addr().map(|a| a.to_string());
-        let ctx = admin_context(caller, RPC, address);
-        self.importer.authorize(&ctx).await?;
+        let ctx = admin_context(caller, K::RPC, address);
+        self.importer.authorize(&ctx, K::RESOURCE).await?;
         let rows = request.into_inner();
-        let (batches_tx, batches_rx) = mpsc::channel::<Result<Batch, Status>>(WAITING_BATCHES);
+        let (batches_tx, batches_rx) = mpsc::channel(WAITING_BATCHES);
         let (results_tx, results_rx) = mpsc::channel(8);
         tokio::spawn(import_stream::read_batches(
             rows,
             LIMITS,
-            |row: &pb::ImportCitizenRow| (row.line, row.batch_size),
-            |row| decode_row(&row),
+            K::header,
+            K::decode,
             batches_tx,
         ));
-        tokio::spawn(commit_batches(
-            self.importer.clone(),
+        let committer = Committer {
+            importer: self.importer.clone(),
             ctx,
-            self.group_rows,
-            batches_rx,
-            results_tx,
-        ));
+            import_id: uuid::Uuid::now_v7().to_string(),
+            results: results_tx,
+        };
+        tokio::spawn(committer.run::<K>(self.group_rows, batches_rx));
         Ok(Response::new(Box::pin(ReceiverStream::new(results_rx))))
     }
 }
 
-/// Commits batches in order and acknowledges each; stops at the first failure. Batches
-/// that are already waiting when a commit starts join it while it holds fewer than
-/// `group_rows` rows ([`import_stream::next_group`]).
-async fn commit_batches(
-    importer: Arc<Importer>,
-    ctx: CallContext,
-    group_rows: usize,
-    mut batches: mpsc::Receiver<Result<Batch, Status>>,
-    results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
-) {
-    let import_id = uuid::Uuid::now_v7().to_string();
-    while let Some((group, failure)) = import_stream::next_group(&mut batches, group_rows).await {
-        if !group.is_empty() && !commit_group(&importer, &ctx, &import_id, group, &results).await {
-            return;
-        }
-        if let Some(status) = failure {
-            let status = match importer.audit_failure(&ctx, status.code()).await {
-                Ok(()) => status,
-                Err(e) => e.into(),
-            };
-            let _ = results.send(Err(status)).await;
-            return;
-        }
+#[tonic::async_trait]
+impl ImportService for ImportApi {
+    type ImportCitizensStream = Acks;
+    type ImportForeignersStream = Acks;
+
+    async fn import_citizens(
+        &self,
+        request: Request<Streaming<pb::ImportCitizenRow>>,
+    ) -> Result<Response<Acks>, Status> {
+        self.start::<CitizenImport>(request).await
+    }
+
+    async fn import_foreigners(
+        &self,
+        request: Request<Streaming<pb::ImportForeignerRow>>,
+    ) -> Result<Response<Acks>, Status> {
+        self.start::<ForeignerImport>(request).await
     }
 }
 
-/// Commits `group` and acknowledges each of its batches; false when the commit failed (its
-/// error was sent) or the caller is gone.
-async fn commit_group(
-    importer: &Importer,
-    ctx: &CallContext,
-    import_id: &str,
-    group: Vec<Batch>,
-    results: &mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
-) -> bool {
-    let last_lines: Vec<u64> = group.iter().map(|b| b.last_line).collect();
-    let outcomes = match importer.commit_group(ctx, import_id, group).await {
-        Ok(outcomes) => outcomes,
-        Err(e) => {
-            let _ = results.send(Err(e.into())).await;
-            return false;
-        }
-    };
-    for (last_line, o) in last_lines.into_iter().zip(outcomes) {
-        let message = pb::ImportBatchResult {
-            last_line,
-            imported: o.imported,
-            skipped: o.skipped,
-            errors: o
-                .errors
-                .into_iter()
-                .map(|e| pb::ImportRowError {
-                    line: e.line,
-                    field: e.field,
-                    reason: e.reason,
-                })
-                .collect(),
-        };
-        if results.send(Ok(message)).await.is_err() {
-            return false;
+/// The committing side of one import stream.
+struct Committer {
+    importer: Arc<Importer>,
+    ctx: CallContext,
+    import_id: String,
+    results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
+}
+
+impl Committer {
+    /// Commits batches of kind `K` in order and acknowledges each; stops at the first
+    /// failure. Batches that are already waiting when a commit starts join it while it
+    /// holds fewer than `group_rows` rows ([`import_stream::next_group`]).
+    async fn run<K: ImportKind>(
+        self,
+        group_rows: usize,
+        mut batches: mpsc::Receiver<Result<Batch<K::Candidate, RowError>, Status>>,
+    ) {
+        while let Some((group, failure)) = import_stream::next_group(&mut batches, group_rows).await
+        {
+            if !group.is_empty() {
+                let last_lines: Vec<u64> = group.iter().map(|b| b.last_line).collect();
+                let committed = K::commit(&self.importer, &self.ctx, &self.import_id, group).await;
+                if !self.acknowledge(last_lines, committed).await {
+                    return;
+                }
+            }
+            if let Some(status) = failure {
+                let status = match self
+                    .importer
+                    .audit_failure(&self.ctx, K::RESOURCE, status.code())
+                    .await
+                {
+                    Ok(()) => status,
+                    Err(e) => e.into(),
+                };
+                let _ = self.results.send(Err(status)).await;
+                return;
+            }
         }
     }
-    true
+
+    /// Acknowledges each batch of a committed group (their last lines, in order); false
+    /// when the commit failed (its error was sent) or the caller is gone.
+    async fn acknowledge(
+        &self,
+        last_lines: Vec<u64>,
+        committed: Result<Vec<BatchOutcome>, IdentityError>,
+    ) -> bool {
+        let outcomes = match committed {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let _ = self.results.send(Err(e.into())).await;
+                return false;
+            }
+        };
+        for (last_line, o) in last_lines.into_iter().zip(outcomes) {
+            let message = pb::ImportBatchResult {
+                last_line,
+                imported: o.imported,
+                skipped: o.skipped,
+                errors: o
+                    .errors
+                    .into_iter()
+                    .map(|e| pb::ImportRowError {
+                        line: e.line,
+                        field: e.field,
+                        reason: e.reason,
+                    })
+                    .collect(),
+            };
+            if self.results.send(Ok(message)).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// Decodes one row, or every problem found in it.
 fn decode_row(row: &pb::ImportCitizenRow) -> Result<ImportCandidate, Vec<RowError>> {
-    let error = |field: &str, reason: &str| RowError {
-        line: row.line,
-        field: field.to_owned(),
-        reason: reason.to_owned(),
-    };
     let Some(input) = &row.citizen else {
-        return Err(vec![error("citizen", "is required")]);
+        return Err(vec![RowError {
+            line: row.line,
+            field: "citizen".to_owned(),
+            reason: "is required".to_owned(),
+        }]);
     };
     let mut violations = FieldViolations::new();
     let citizen = decode_citizen(input, "citizen.", |_| true, &mut violations);
@@ -221,16 +330,25 @@ fn decode_row(row: &pb::ImportCitizenRow) -> Result<ImportCandidate, Vec<RowErro
             citizen,
             residences,
         }),
-        _ => {
-            let mut errors: Vec<RowError> = violations
-                .violations()
-                .iter()
-                .map(|(field, reason)| error(field, reason))
-                .collect();
-            if errors.is_empty() {
-                errors.push(error("citizen", "is invalid"));
-            }
-            Err(errors)
-        }
+        _ => Err(row_errors(row.line, &violations, "citizen")),
     }
+}
+
+/// The errors of a rejected row: one per violation, or `whole` "is invalid" when none
+/// names a field.
+pub(super) fn row_errors(line: u64, violations: &FieldViolations, whole: &str) -> Vec<RowError> {
+    let error = |field: &str, reason: &str| RowError {
+        line,
+        field: field.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let mut errors: Vec<RowError> = violations
+        .violations()
+        .iter()
+        .map(|(field, reason)| error(field, reason))
+        .collect();
+    if errors.is_empty() {
+        errors.push(error(whole, "is invalid"));
+    }
+    errors
 }

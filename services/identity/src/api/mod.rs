@@ -7,9 +7,11 @@ mod cards;
 mod citizen_input;
 mod citizens;
 mod feed;
+mod foreigner_input;
 mod foreigners;
 mod households;
 mod import;
+mod import_foreigners;
 mod register_errors;
 mod residence;
 

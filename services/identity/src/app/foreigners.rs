@@ -344,7 +344,8 @@ fn parse_date(stored: &str, field: &'static str) -> Result<NaiveDate, IdentityEr
     NaiveDate::parse_from_str(stored, "%Y-%m-%d").map_err(|_| IdentityError::Corrupt(field))
 }
 
-fn to_row(foreigner: &Foreigner, created_by: &str) -> ForeignerRow {
+/// The store row of a foreigner registered by `created_by`.
+pub(super) fn to_row(foreigner: &Foreigner, created_by: &str) -> ForeignerRow {
     ForeignerRow {
         id: foreigner.id.clone(),
         nationality: foreigner.nationality.clone(),
@@ -395,7 +396,8 @@ fn from_row(row: ForeignerRow) -> Result<Foreigner, IdentityError> {
     })
 }
 
-fn declaration_to_row(declaration: &Declaration, declared_by: &str) -> DeclarationRow {
+/// The store row of a declaration recorded by `declared_by`.
+pub(super) fn declaration_to_row(declaration: &Declaration, declared_by: &str) -> DeclarationRow {
     DeclarationRow {
         id: declaration.id.clone(),
         foreigner_id: declaration.foreigner_id.clone(),

@@ -13,8 +13,10 @@ use dancu_policy::{AccessRequest, Action, Authorizer, Resource};
 use std::sync::Arc;
 use tonic::Code;
 
-/// Resource type of the audit event of a committed batch.
+/// Resource type of the audit event of a committed batch of citizens.
 pub const IMPORT_RESOURCE: &str = "citizen_import";
+/// Resource type of the audit event of a committed batch of foreigners.
+pub const FOREIGNER_IMPORT_RESOURCE: &str = "foreigner_import";
 /// Reason recorded in the first history entry of an imported citizen.
 const HISTORY_REASON: &str = "bulk import";
 
@@ -51,7 +53,7 @@ pub type CitizenBatch = dancu_kit::import_stream::Batch<ImportCandidate, RowErro
 
 /// The import use case.
 pub struct Importer {
-    journal: Arc<Journal>,
+    pub(super) journal: Arc<Journal>,
     units: Arc<UnitTree>,
     policy: Arc<Authorizer>,
 }
@@ -66,8 +68,13 @@ impl Importer {
         }
     }
 
-    /// Refuses (audited) unless the caller may import citizens.
-    pub async fn authorize(&self, ctx: &CallContext) -> Result<(), IdentityError> {
+    /// Refuses (audited as `resource_type`, e.g. [`IMPORT_RESOURCE`]) unless the caller may
+    /// import into the register (citizens and foreigners alike).
+    pub async fn authorize(
+        &self,
+        ctx: &CallContext,
+        resource_type: &str,
+    ) -> Result<(), IdentityError> {
         let allowed = match self.units.path(&ctx.principal.unit) {
             None => false,
             Some(path) => {
@@ -88,20 +95,44 @@ impl Importer {
         }
         let error: IdentityError = AccessError::Denied.into();
         self.journal
-            .record(ctx, IMPORT_RESOURCE, &[], None, Code::PermissionDenied)
+            .record(ctx, resource_type, &[], None, Code::PermissionDenied)
             .await?;
         Err(error)
     }
 
-    /// Records the failure of an import stream (e.g. a malformed stream) with `outcome`.
+    /// Records the failure of an import stream (e.g. a malformed stream) with `outcome`,
+    /// as `resource_type`.
     pub async fn audit_failure(
         &self,
         ctx: &CallContext,
+        resource_type: &str,
         outcome: Code,
     ) -> Result<(), IdentityError> {
         self.journal
-            .record(ctx, IMPORT_RESOURCE, &[], None, outcome)
+            .record(ctx, resource_type, &[], None, outcome)
             .await
+    }
+
+    /// Stages one audit event per batch of a group in `txn`: resource type
+    /// `resource_type`, resource id `<import_id>:<first line>-<last line>`.
+    pub(super) async fn stage_batch_events(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        ctx: &CallContext,
+        resource_type: &str,
+        import_id: &str,
+        lines: impl Iterator<Item = (u64, u64)>,
+    ) -> Result<Vec<dancu_proto::audit::v1::AuditEvent>, IdentityError> {
+        let mut events = Vec::new();
+        for (first, last) in lines {
+            let resource_id = format!("{import_id}:{first}-{last}");
+            events.extend(
+                self.journal
+                    .stage(txn, ctx, resource_type, &[], Some(&resource_id), Code::Ok)
+                    .await?,
+            );
+        }
+        Ok(events)
     }
 
     /// Commits a group of batches in one transaction: in each, the `candidates` whose
@@ -154,22 +185,15 @@ impl Importer {
             .import_citizens(&txn, rows, &ctx.principal.id, now, HISTORY_REASON)
             .await?;
         let fed = !inserted.is_empty();
-        let mut events = Vec::with_capacity(settled.len());
-        for (lines, _, _) in &settled {
-            let resource_id = format!("{import_id}:{}-{}", lines.0, lines.1);
-            events.extend(
-                self.journal
-                    .stage(
-                        &txn,
-                        ctx,
-                        IMPORT_RESOURCE,
-                        &[],
-                        Some(&resource_id),
-                        Code::Ok,
-                    )
-                    .await?,
-            );
-        }
+        let events = self
+            .stage_batch_events(
+                &txn,
+                ctx,
+                IMPORT_RESOURCE,
+                import_id,
+                settled.iter().map(|(lines, _, _)| *lines),
+            )
+            .await?;
         self.journal.commit(txn, events, fed).await?;
         Ok(settled
             .into_iter()

@@ -14,6 +14,7 @@ mod foreigners;
 mod guard;
 mod households;
 mod import;
+mod import_foreigners;
 mod journal;
 mod officers;
 mod register_error;
@@ -35,9 +36,10 @@ pub use foreigners::{
 pub use guard::PurposeGuard;
 pub use households::{HouseholdView, Households, NewMember};
 pub use import::{
-    BatchOutcome, CitizenBatch, IMPORT_RESOURCE, ImportCandidate, ImportResidence, Importer,
-    RowError,
+    BatchOutcome, CitizenBatch, FOREIGNER_IMPORT_RESOURCE, IMPORT_RESOURCE, ImportCandidate,
+    ImportResidence, Importer, RowError,
 };
+pub use import_foreigners::{ForeignerBatch, ForeignerCandidate};
 pub use journal::Journal;
 pub use officers::{Administration, NewOfficer, NewUnit, actor, admin_context};
 pub use register_error::RegisterError;

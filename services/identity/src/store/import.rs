@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 /// Rows per INSERT statement (SQLite allows 32,766 values per statement; citizens have 36
 /// columns).
-const ROWS_PER_STATEMENT: usize = 500;
+pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
 /// The feed lock of `feed.rs` (PostgreSQL serialises feed appends with it).
 const FEED_LOCK_KEY: i64 = super::feed::FEED_LOCK_KEY;
@@ -147,7 +147,12 @@ fn residence_values(row: ResidenceEventRow, out: &mut Vec<Value>) {
 
 /// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, with the backend's
 /// placeholders.
-fn insert_sql(backend: DatabaseBackend, table: &str, columns: &[&str], rows: usize) -> String {
+pub(super) fn insert_sql(
+    backend: DatabaseBackend,
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     sql.reserve(rows * columns.len() * 5);
     let mut n = 0;

@@ -14,6 +14,7 @@ mod feed;
 mod foreigners;
 mod households;
 mod import;
+mod import_foreigners;
 mod migration;
 mod migration_access;
 mod migration_cards;
@@ -40,6 +41,7 @@ pub use entity_register::household_member::Model as HouseholdMemberRow;
 pub use entity_register::residence_event::Model as ResidenceEventRow;
 pub use foreigners::ForeignerFilter;
 pub use import::ImportRow;
+pub use import_foreigners::ForeignerImportRow;
 pub use migration::Migrator;
 pub use residence::ResidenceUpdate;
 
