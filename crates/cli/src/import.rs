@@ -47,7 +47,8 @@ pub struct ImportArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
-    /// Import citizens only: subject lines are counted, not sent to records.
+    /// Import into identity only (citizens and foreigners): subject lines are counted, not
+    /// sent to records.
     #[arg(long)]
     pub skip_subjects: bool,
 }

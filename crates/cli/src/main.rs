@@ -109,10 +109,11 @@ enum Command {
         after_help = "Examples:\n  dancu gen --count 1000000 --seed 7 --out people.ndjson\n  dancu gen --count 20 --seed 1 | head -3"
     )]
     Gen(generate::GenArgs),
-    /// Import a population file (citizens into identity, then subjects into records),
+    /// Import a population file (citizens and foreigners into identity, then subjects into
+    /// records),
     /// resumably, with a progress bar.
     #[command(
-        after_help = "Examples:\n  dancu login --username admin && dancu import people.ndjson --batch 500\n  dancu import people.ndjson --records-endpoint http://10.0.0.5:50052\n  dancu import people.ndjson --skip-subjects      # citizens only"
+        after_help = "Examples:\n  dancu login --username admin && dancu import people.ndjson --batch 500\n  dancu import people.ndjson --records-endpoint http://10.0.0.5:50052\n  dancu import people.ndjson --skip-subjects      # identity only (no records)"
     )]
     Import(import::ImportArgs),
     /// Load a small generated population into a running `dancu up` and print a tour.

@@ -1,15 +1,17 @@
 //! `dancu gen` and `dancu import` as an operator runs them, against the in-process suite:
 //! the generator's bytes depend on the seed only; a file of 10,000 generated citizens with
-//! 100 malformed lines among them imports the good ones (citizens into identity, subjects
-//! with their classifications and timelines into records, readable through the records API)
-//! and names every bad line; a second run imports nothing new; an interrupted import
-//! resumes after its checkpoint, in either pass; records unreachable exits "unavailable".
+//! 100 malformed lines among them imports the good ones (citizens and foreigners into
+//! identity, subjects with their classifications and timelines into records, readable
+//! through their APIs) and names every bad line; a second run imports nothing new; an
+//! interrupted import resumes after its checkpoint, in any pass and from the checkpoints
+//! of earlier releases; records unreachable exits "unavailable".
 
 use assert_cmd::Command;
 use dancu_e2e::Cluster;
 use dancu_e2e::api::request;
 use dancu_kit::config::ServiceKind;
-use dancu_popgen::record::{Line, SubjectLine};
+use dancu_popgen::record::{ForeignerLine, Line, SubjectLine};
+use dancu_proto::identity::v1::{EntryDocumentType, ListForeignersRequest};
 use dancu_proto::records::v1::{
     GetSubjectRequest, ListSubjectsRequest, ListTimelineEntriesRequest,
 };
@@ -111,7 +113,7 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     let mut bad_lines = Vec::new();
     let mut line = 0u64;
     let mut citizens = 0;
-    let mut foreigners = 0;
+    let mut foreigners: Vec<ForeignerLine> = Vec::new();
     let mut subjects: Vec<SubjectLine> = Vec::new();
     for (i, good) in text.lines().enumerate() {
         if i % 100 == 50 && bad_lines.len() < 100 {
@@ -123,14 +125,14 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
         writeln!(out, "{good}").unwrap();
         match serde_json::from_str::<Line>(good).expect("generated line") {
             Line::Citizen(_) => citizens += 1,
-            Line::Foreigner(_) => foreigners += 1,
+            Line::Foreigner(foreigner) => foreigners.push(foreigner),
             Line::Subject(subject) => subjects.push(subject),
         }
     }
     drop(out);
     assert_eq!(citizens, 10_000);
     assert_eq!(bad_lines.len(), 100);
-    assert!(!subjects.is_empty() && foreigners > 0);
+    assert!(!subjects.is_empty() && !foreigners.is_empty());
 
     // A refused token stops the import before any row, with the "denied" exit code.
     let (code, _, stderr) = import(&cluster, "not-a-token", &file, &[]).await;
@@ -163,12 +165,43 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     );
     assert!(
         stdout.contains(&format!(
-            "citizens: imported 10000, already present 0, rejected 40; subjects: imported {}, \
-             already present 0, rejected 0; unreadable 60; foreigners not imported (no \
-             foreigner import) {foreigners}",
+            "citizens: imported 10000, already present 0, rejected 40; foreigners: imported {}, \
+             already present 0, rejected 0; subjects: imported {}, already present 0, rejected \
+             0; unreadable 60;",
+            foreigners.len(),
             subjects.len()
         )),
         "{stdout}"
+    );
+
+    // The foreigners are in identity with their entry documents.
+    let first_foreigner = &foreigners[0];
+    let listed = cluster
+        .foreigners()
+        .list_foreigners(request(
+            ListForeignersRequest {
+                nationality: first_foreigner.nationality.clone(),
+                passport_number: first_foreigner.passport_number.clone(),
+                ..Default::default()
+            },
+            &token,
+            Some("residence_management"),
+            None,
+        ))
+        .await
+        .expect("list foreigners")
+        .into_inner()
+        .foreigners;
+    assert_eq!(listed.len(), 1);
+    let document = listed[0].entry_document.as_ref().expect("entry document");
+    assert_eq!(document.number, first_foreigner.document_number);
+    assert_eq!(
+        document.r#type,
+        EntryDocumentType::from_str_name(&format!(
+            "ENTRY_DOCUMENT_TYPE_{}",
+            first_foreigner.document_type.to_uppercase()
+        ))
+        .expect("a known document type") as i32
     );
 
     // The subjects are in records, as the file says, for an officer of the owning unit.
@@ -257,8 +290,10 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     let (_, stdout, _) = import(&cluster, &token, &file, &["--batch", "2000"]).await;
     assert!(
         stdout.contains(&format!(
-            "citizens: imported 0, already present 10000, rejected 40; subjects: imported 0, \
-             already present {}, rejected 0;",
+            "citizens: imported 0, already present 10000, rejected 40; foreigners: imported 0, \
+             already present {}, rejected 0; subjects: imported 0, already present {}, rejected \
+             0;",
+            foreigners.len(),
             subjects.len()
         )),
         "{stdout}"
@@ -269,6 +304,10 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     let fresh = dir.path().join("fresh.ndjson");
     gen_file(&fresh, 1_000, 4);
     let fresh_text = std::fs::read_to_string(&fresh).unwrap();
+    let fresh_foreigners = fresh_text
+        .lines()
+        .filter(|l| l.contains(r#""kind":"foreigner""#))
+        .count();
     let fresh_subjects: Vec<u64> = fresh_text
         .lines()
         .enumerate()
@@ -294,8 +333,8 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
         .expect("summary");
     assert!(resumed > 0 && resumed < 1_000, "{stdout}");
 
-    // Records unreachable: the citizens are imported, then the subject pass stops with the
-    // "unavailable" exit code, leaving the checkpoint for the next run.
+    // Records unreachable: the citizens and foreigners are imported, then the subject pass
+    // stops with the "unavailable" exit code, leaving the checkpoint for the next run.
     let (code, _, stderr) = import(
         &cluster,
         &token,
@@ -310,22 +349,29 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     );
     let left = std::fs::read_to_string(dir.path().join("fresh.ndjson.checkpoint")).unwrap();
     let lines = fresh_text.lines().count();
-    assert_eq!(left, format!("{lines} 0\n"), "the citizen pass is done");
+    assert_eq!(
+        left,
+        format!("{lines} 0 {lines}\n"),
+        "the citizen and foreigner passes are done"
+    );
 
     // The next run resumes with the subject pass only.
     let (code, stdout, stderr) = import(&cluster, &token, &fresh, &[]).await;
     assert_eq!(code, Some(0), "{stdout} {stderr}");
     assert!(
         stdout.contains(&format!(
-            "citizens: imported 0, already present 0, rejected 0; subjects: imported {}, \
-             already present 0, rejected 0;",
+            "citizens: imported 0, already present 0, rejected 0; foreigners: imported 0, \
+             already present 0, rejected 0; subjects: imported {}, already present 0, rejected \
+             0;",
             fresh_subjects.len()
         )),
         "{stdout}"
     );
     assert!(!dir.path().join("fresh.ndjson.checkpoint").exists(), "done");
 
-    // Interrupted in the subject pass after its first subject: the next run starts after it.
+    // Interrupted in the subject pass after its first subject, by a release without the
+    // foreigner pass (two numbers): the next run starts the subject pass after it, and
+    // the foreigner pass from the start, where it finds every foreigner already there.
     let after = fresh_subjects[0];
     std::fs::write(
         dir.path().join("fresh.ndjson.checkpoint"),
@@ -340,7 +386,8 @@ async fn bad_lines_are_reported_good_ones_imported_and_a_second_run_imports_noth
     );
     assert!(
         stdout.contains(&format!(
-            "subjects: imported 0, already present {}, rejected 0;",
+            "foreigners: imported 0, already present {fresh_foreigners}, rejected 0; subjects: \
+             imported 0, already present {}, rejected 0;",
             fresh_subjects.len() - 1
         )),
         "{stdout}"

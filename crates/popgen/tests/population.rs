@@ -12,12 +12,15 @@ fn bytes(settings: Settings) -> Vec<u8> {
     out
 }
 
-/// Checks every line of a generated file; returns the number of citizens.
-fn check_valid(text: &[u8], year: i32) -> u64 {
+/// Checks every line of a generated file; returns the number of citizens, of foreigners,
+/// and of foreigners declared late (more than 12 hours after arriving).
+fn check_valid(text: &[u8], year: i32) -> (u64, u64, u64) {
     let areas = AreaTable::builtin();
     let mut seen = HashSet::new();
     let mut citizens = 0;
     let mut links = Vec::new();
+    let mut passports = HashSet::new();
+    let (mut foreigners, mut late) = (0u64, Vec::new());
     for (n, raw) in text
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -81,6 +84,38 @@ fn check_valid(text: &[u8], year: i32) -> u64 {
             Line::Foreigner(f) => {
                 assert_eq!(f.nationality.len(), 3);
                 assert!(areas.commune(&f.commune).is_some());
+                assert!(
+                    passports.insert((f.nationality.clone(), f.passport_number.clone())),
+                    "passports are unique per nationality"
+                );
+                let day = |text: &str| {
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .unwrap_or_else(|e| panic!("line {n}: date {text}: {e}"))
+                };
+                let time = |text: &str| {
+                    chrono::DateTime::parse_from_rfc3339(text)
+                        .unwrap_or_else(|e| panic!("line {n}: time {text}: {e}"))
+                };
+                let entry = day(&f.entry_date);
+                let from = day(&f.document_valid_from);
+                assert!(from <= entry, "the document is valid at entry");
+                match f.document_type.as_str() {
+                    "permanent_residence_card" => assert!(f.document_valid_until.is_empty()),
+                    "visa" | "temporary_residence_card" => {
+                        assert!(day(&f.document_valid_until) >= entry);
+                    }
+                    other => panic!("document type {other}"),
+                }
+                assert!(!f.document_number.is_empty() && !f.host_name.is_empty());
+                let arrival = time(&f.arrival);
+                let declared = time(&f.declared);
+                assert!(arrival.date_naive() >= entry, "arrives after entering");
+                assert!(declared > arrival, "declared once there");
+                assert!(time(&f.planned_departure) > arrival);
+                if declared - arrival > chrono::Duration::hours(12) {
+                    late.push(n);
+                }
+                foreigners += 1;
             }
         }
     }
@@ -90,7 +125,7 @@ fn check_valid(text: &[u8], year: i32) -> u64 {
             "family links point to people of the file"
         );
     }
-    citizens
+    (citizens, foreigners, late.len() as u64)
 }
 
 #[test]
@@ -104,7 +139,16 @@ fn same_seed_same_bytes() {
 #[test]
 fn a_larger_population_is_valid_and_has_every_kind() {
     let text = bytes(Settings::new(20_000, 7));
-    assert_eq!(check_valid(&text, 2025), 20_000);
+    let (citizens, foreigners, late) = check_valid(&text, 2025);
+    assert_eq!(citizens, 20_000);
+    assert!(
+        foreigners > 100,
+        "about one per 33 households: {foreigners}"
+    );
+    assert!(
+        late > 0 && late * 10 < foreigners,
+        "a few declarations are late: {late} of {foreigners}"
+    );
     let text = String::from_utf8(text).unwrap();
     assert!(text.contains("\"kind\":\"foreigner\""));
     assert!(text.contains("\"kind\":\"subject\""));
@@ -138,7 +182,7 @@ proptest! {
     #[test]
     fn every_seed_gives_a_valid_deterministic_population(seed in any::<u64>(), count in 1u64..600) {
         let a = bytes(Settings::new(count, seed));
-        prop_assert_eq!(check_valid(&a, 2025), count);
+        prop_assert_eq!(check_valid(&a, 2025).0, count);
         prop_assert_eq!(a, bytes(Settings::new(count, seed)));
     }
 }
