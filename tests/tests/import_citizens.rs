@@ -8,11 +8,11 @@ use dancu_e2e::api::request;
 use dancu_e2e::population::{PURPOSE, date};
 use dancu_kit::config::ServiceKind;
 use dancu_proto::audit::v1::{AuditEvent, ListEventsRequest};
+use dancu_proto::common::v1::ImportBatchResult;
 use dancu_proto::common::v1::Sex;
 use dancu_proto::identity::v1::import_service_client::ImportServiceClient;
 use dancu_proto::identity::v1::{
-    Citizen, GetResidenceRequest, ImportBatchResult, ImportCitizenRow, ImportResidence,
-    ResidenceKind,
+    Citizen, GetResidenceRequest, ImportCitizenRow, ImportResidence, ResidenceKind,
 };
 use std::collections::BTreeMap;
 use tonic::Code;

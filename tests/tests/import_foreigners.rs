@@ -11,9 +11,10 @@ use dancu_e2e::register::{
 };
 use dancu_kit::config::ServiceKind;
 use dancu_proto::audit::v1::ListEventsRequest;
+use dancu_proto::common::v1::ImportBatchResult;
 use dancu_proto::identity::v1::import_service_client::ImportServiceClient;
 use dancu_proto::identity::v1::{
-    AccommodationDeclaration, ImportBatchResult, ImportForeignerRow, ListForeignersRequest,
+    AccommodationDeclaration, ImportForeignerRow, ListForeignersRequest,
 };
 use std::collections::BTreeMap;
 use tonic::Code;

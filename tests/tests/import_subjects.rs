@@ -10,12 +10,13 @@ use dancu_e2e::population::{date, person, violated_fields};
 use dancu_e2e::records::{CASE, PURPOSE, day};
 use dancu_kit::config::ServiceKind;
 use dancu_proto::audit::v1::{AuditEvent, ListEventsRequest};
+use dancu_proto::common::v1::ImportBatchResult;
 use dancu_proto::common::v1::Sex;
 use dancu_proto::records::v1::import_service_client::ImportServiceClient;
 use dancu_proto::records::v1::{
-    Classification, GetSubjectRequest, ImportBatchResult, ImportClassification, ImportSubjectRow,
-    ImportTimelineEntry, ListSubjectsRequest, ListTimelineEntriesRequest, SourceKind,
-    SourceReference, Subject, TimelineEntryKind,
+    Classification, GetSubjectRequest, ImportClassification, ImportSubjectRow, ImportTimelineEntry,
+    ListSubjectsRequest, ListTimelineEntriesRequest, SourceKind, SourceReference, Subject,
+    TimelineEntryKind,
 };
 use std::collections::BTreeMap;
 use tonic::Code;

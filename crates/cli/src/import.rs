@@ -15,9 +15,10 @@
 use crate::client::{Global, Service};
 use crate::exit::CallError;
 use crate::import_checkpoint::{Checkpoint, checkpoint_path, read_checkpoint, write_checkpoint};
-use crate::import_rows::{Ack, citizen_row, foreigner_row, subject_row};
+use crate::import_rows::{citizen_row, foreigner_row, subject_row};
 use anyhow::{Context, anyhow};
 use dancu_popgen::record::Line;
+use dancu_proto::common::v1::{ImportBatchResult, ImportRowError};
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::import_service_client::ImportServiceClient;
 use dancu_proto::records::v1 as records;
@@ -223,7 +224,7 @@ enum Local {
     Bytes(u64),
 }
 
-type Acks = Pin<Box<dyn Stream<Item = Result<Ack, tonic::Status>> + Send>>;
+type Acks = Pin<Box<dyn Stream<Item = Result<ImportBatchResult, tonic::Status>> + Send>>;
 
 /// Imports `file` into `targets`; returns the summary. Per-row errors are printed as
 /// they arrive.
@@ -297,7 +298,7 @@ pub async fn import_file(
                     .max_decoding_message_size(64 << 20)
                     .import_citizens(request)
                     .await
-                    .map(|r| -> Acks { Box::pin(r.into_inner().map(|a| a.map(Ack::from))) });
+                    .map(|r| -> Acks { Box::pin(r.into_inner()) });
                 ("ImportCitizens", opened)
             }
             (Pass::Foreigners, _) => {
@@ -312,7 +313,7 @@ pub async fn import_file(
                     .max_decoding_message_size(64 << 20)
                     .import_foreigners(request)
                     .await
-                    .map(|r| -> Acks { Box::pin(r.into_inner().map(|a| a.map(Ack::from))) });
+                    .map(|r| -> Acks { Box::pin(r.into_inner()) });
                 ("ImportForeigners", opened)
             }
             (Pass::Subjects, records) => {
@@ -328,7 +329,7 @@ pub async fn import_file(
                     .max_decoding_message_size(64 << 20)
                     .import_subjects(request)
                     .await
-                    .map(|r| -> Acks { Box::pin(r.into_inner().map(|a| a.map(Ack::from))) });
+                    .map(|r| -> Acks { Box::pin(r.into_inner()) });
                 ("ImportSubjects", opened)
             }
         };
@@ -370,10 +371,15 @@ pub async fn import_file(
             })?;
             counts.imported += u64::from(result.imported);
             counts.skipped += u64::from(result.skipped);
-            let mut rejected_lines: Vec<u64> = result.errors.iter().map(|e| e.0).collect();
+            let mut rejected_lines: Vec<u64> = result.errors.iter().map(|e| e.line).collect();
             rejected_lines.dedup();
             counts.rejected += rejected_lines.len() as u64;
-            for (line, field, reason) in &result.errors {
+            for ImportRowError {
+                line,
+                field,
+                reason,
+            } in &result.errors
+            {
                 let field = if field.is_empty() {
                     String::new()
                 } else {

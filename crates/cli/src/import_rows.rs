@@ -1,8 +1,8 @@
-//! The request rows and acknowledgements of `dancu import`: a citizen line for identity's
+//! The request rows of `dancu import`: a citizen line for identity's
 //! `ImportCitizens`, a foreigner line for its `ImportForeigners`, a subject line for
-//! records' `ImportSubjects`. Codes the server does not know are sent as "unspecified",
-//! and unreadable dates and times as invalid values, which the server rejects by field;
-//! the client judges nothing else.
+//! records' `ImportSubjects` (all three acknowledge with `dancu.common.v1.ImportBatchResult`).
+//! Codes the server does not know are sent as "unspecified", and unreadable dates and times
+//! as invalid values, which the server rejects by field; the client judges nothing else.
 
 use dancu_popgen::record::{CitizenLine, ForeignerLine, SubjectLine};
 use dancu_proto::common::v1 as common;
@@ -248,48 +248,6 @@ pub fn subject_row(line: u64, s: SubjectLine) -> records::ImportSubjectRow {
         classifications,
         timeline,
         batch_size: 0,
-    }
-}
-
-/// One server acknowledgement, whichever import sent it.
-pub struct Ack {
-    /// Every line up to this one is settled.
-    pub last_line: u64,
-    /// Rows newly imported.
-    pub imported: u32,
-    /// Rows already there.
-    pub skipped: u32,
-    /// Rejected rows: (line, field, reason).
-    pub errors: Vec<(u64, String, String)>,
-}
-
-impl From<pb::ImportBatchResult> for Ack {
-    fn from(r: pb::ImportBatchResult) -> Self {
-        Ack {
-            last_line: r.last_line,
-            imported: r.imported,
-            skipped: r.skipped,
-            errors: r
-                .errors
-                .into_iter()
-                .map(|e| (e.line, e.field, e.reason))
-                .collect(),
-        }
-    }
-}
-
-impl From<records::ImportBatchResult> for Ack {
-    fn from(r: records::ImportBatchResult) -> Self {
-        Ack {
-            last_line: r.last_line,
-            imported: r.imported,
-            skipped: r.skipped,
-            errors: r
-                .errors
-                .into_iter()
-                .map(|e| (e.line, e.field, e.reason))
-                .collect(),
-        }
     }
 }
 

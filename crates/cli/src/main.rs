@@ -110,8 +110,7 @@ enum Command {
     )]
     Gen(generate::GenArgs),
     /// Import a population file (citizens and foreigners into identity, then subjects into
-    /// records),
-    /// resumably, with a progress bar.
+    /// records), resumably, with a progress bar.
     #[command(
         after_help = "Examples:\n  dancu login --username admin && dancu import people.ndjson --batch 500\n  dancu import people.ndjson --records-endpoint http://10.0.0.5:50052\n  dancu import people.ndjson --skip-subjects      # identity only (no records)"
     )]

@@ -4,6 +4,7 @@
 //! task commits while the next batch is read.
 
 use crate::error::invalid_field;
+use dancu_proto::common::v1 as common;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
@@ -37,6 +38,27 @@ pub struct BatchOutcome {
     pub skipped: u32,
     /// Rows rejected.
     pub errors: Vec<RowError>,
+}
+
+impl BatchOutcome {
+    /// The acknowledgement sent for this batch, whose last row is `last_line`.
+    #[must_use]
+    pub fn acknowledgement(self, last_line: u64) -> common::ImportBatchResult {
+        common::ImportBatchResult {
+            last_line,
+            imported: self.imported,
+            skipped: self.skipped,
+            errors: self
+                .errors
+                .into_iter()
+                .map(|e| common::ImportRowError {
+                    line: e.line,
+                    field: e.field,
+                    reason: e.reason,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Rows read and decoded, waiting to be committed together.

@@ -17,6 +17,7 @@ use dancu_kit::call::CallContext;
 use dancu_kit::convert::date_from_proto;
 use dancu_kit::error::FieldViolations;
 use dancu_kit::import_stream::{self, Batch, BatchLimits};
+use dancu_proto::common::v1::ImportBatchResult;
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::import_service_server::ImportService;
 use std::pin::Pin;
@@ -36,7 +37,7 @@ const LIMITS: BatchLimits = BatchLimits {
 const WAITING_BATCHES: usize = 8;
 
 /// The acknowledgements streamed back to the caller.
-type Acks = Pin<Box<dyn Stream<Item = Result<pb::ImportBatchResult, Status>> + Send>>;
+type Acks = Pin<Box<dyn Stream<Item = Result<ImportBatchResult, Status>> + Send>>;
 
 /// One import of this service: its rows, how they decode and how a group of their batches
 /// commits.
@@ -189,7 +190,7 @@ struct Committer {
     importer: Arc<Importer>,
     ctx: CallContext,
     import_id: String,
-    results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
+    results: mpsc::Sender<Result<ImportBatchResult, Status>>,
 }
 
 impl Committer {
@@ -239,21 +240,8 @@ impl Committer {
                 return false;
             }
         };
-        for (last_line, o) in last_lines.into_iter().zip(outcomes) {
-            let message = pb::ImportBatchResult {
-                last_line,
-                imported: o.imported,
-                skipped: o.skipped,
-                errors: o
-                    .errors
-                    .into_iter()
-                    .map(|e| pb::ImportRowError {
-                        line: e.line,
-                        field: e.field,
-                        reason: e.reason,
-                    })
-                    .collect(),
-            };
+        for (last_line, outcome) in last_lines.into_iter().zip(outcomes) {
+            let message = outcome.acknowledgement(last_line);
             if self.results.send(Ok(message)).await.is_err() {
                 return false;
             }

@@ -17,6 +17,7 @@ use dancu_kit::auth::principal;
 use dancu_kit::call::CallContext;
 use dancu_kit::error::FieldViolations;
 use dancu_kit::import_stream::{self, BatchLimits};
+use dancu_proto::common::v1::ImportBatchResult;
 use dancu_proto::records::v1 as pb;
 use dancu_proto::records::v1::import_service_server::ImportService;
 use std::pin::Pin;
@@ -57,7 +58,7 @@ type Batch = import_stream::Batch<SubjectCandidate, RowError>;
 #[tonic::async_trait]
 impl ImportService for ImportApi {
     type ImportSubjectsStream =
-        Pin<Box<dyn Stream<Item = Result<pb::ImportBatchResult, Status>> + Send>>;
+        Pin<Box<dyn Stream<Item = Result<ImportBatchResult, Status>> + Send>>;
 
     async fn import_subjects(
         &self,
@@ -101,7 +102,7 @@ async fn commit_batches(
     ctx: CallContext,
     granted: Authorization,
     mut batches: mpsc::Receiver<Result<Batch, Status>>,
-    results: mpsc::Sender<Result<pb::ImportBatchResult, Status>>,
+    results: mpsc::Sender<Result<ImportBatchResult, Status>>,
 ) {
     let import_id = uuid::Uuid::now_v7().to_string();
     while let Some(batch) = batches.recv().await {
@@ -137,20 +138,7 @@ async fn commit_batches(
                 }
             }
         };
-        let message = outcome.map(|o| pb::ImportBatchResult {
-            last_line: batch.last_line,
-            imported: o.imported,
-            skipped: o.skipped,
-            errors: o
-                .errors
-                .into_iter()
-                .map(|e| pb::ImportRowError {
-                    line: e.line,
-                    field: e.field,
-                    reason: e.reason,
-                })
-                .collect(),
-        });
+        let message = outcome.map(|o| o.acknowledgement(batch.last_line));
         let failed = message.is_err();
         if results.send(message).await.is_err() || failed {
             return;
