@@ -10,6 +10,7 @@ use crate::store::{CitizenRow, ImportRow, ResidenceEventRow};
 use dancu_domain::{AreaTable, ResidenceKind};
 use dancu_kit::call::CallContext;
 use dancu_policy::{AccessRequest, Action, Authorizer, Resource};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tonic::Code;
 
@@ -155,7 +156,7 @@ impl Importer {
         let now = chrono::Utc::now().timestamp_micros();
         let today = today();
         let mut rows = Vec::new();
-        let mut settled = Vec::with_capacity(batches.len());
+        let mut settled: Vec<Settled> = Vec::with_capacity(batches.len());
         for batch in batches {
             let mut rejected = batch.rejected;
             let mut offered = Vec::with_capacity(batch.candidates.len());
@@ -181,7 +182,7 @@ impl Importer {
         rows.sort_by(|a, b| a.citizen.personal_id.cmp(&b.citizen.personal_id));
         let store = self.journal.store();
         let txn = store.begin_write().await?;
-        let mut inserted = store
+        let inserted = store
             .import_citizens(&txn, rows, &ctx.principal.id, now, HISTORY_REASON)
             .await?;
         let fed = !inserted.is_empty();
@@ -195,19 +196,28 @@ impl Importer {
             )
             .await?;
         self.journal.commit(txn, events, fed).await?;
-        Ok(settled
-            .into_iter()
-            .map(|(_, offered, errors)| {
-                // Each new personal ID is claimed by the first row that offered it.
-                let imported = offered.iter().filter(|id| inserted.remove(*id)).count();
-                BatchOutcome {
-                    imported: u32::try_from(imported).unwrap_or(u32::MAX),
-                    skipped: u32::try_from(offered.len() - imported).unwrap_or(u32::MAX),
-                    errors,
-                }
-            })
-            .collect())
+        Ok(outcomes(settled, inserted))
     }
+}
+
+/// A batch of a group as settled before its commit: its first and last lines, the keys
+/// of the rows it offered for insertion (in order), and the rows it rejected.
+pub(super) type Settled = ((u64, u64), Vec<String>, Vec<RowError>);
+
+/// One outcome per batch of a committed group: a key the store `inserted` counts as
+/// imported in the first batch that offered it, every other row offered as skipped.
+pub(super) fn outcomes(settled: Vec<Settled>, mut inserted: HashSet<String>) -> Vec<BatchOutcome> {
+    settled
+        .into_iter()
+        .map(|(_, offered, errors)| {
+            let imported = offered.iter().filter(|key| inserted.remove(*key)).count();
+            BatchOutcome {
+                imported: u32::try_from(imported).unwrap_or(u32::MAX),
+                skipped: u32::try_from(offered.len() - imported).unwrap_or(u32::MAX),
+                errors,
+            }
+        })
+        .collect()
 }
 
 /// The store row of a candidate, with its current residence derived from its history, or

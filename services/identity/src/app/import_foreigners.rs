@@ -3,7 +3,9 @@
 
 use super::IdentityError;
 use super::foreigners::{Declaration, Foreigner, declaration_to_row, to_row};
-use super::import::{BatchOutcome, FOREIGNER_IMPORT_RESOURCE, Importer, RowError};
+use super::import::{
+    BatchOutcome, FOREIGNER_IMPORT_RESOURCE, Importer, RowError, Settled, outcomes,
+};
 use crate::store::ForeignerImportRow;
 use dancu_domain::foreigner::is_late_declaration;
 use dancu_kit::call::CallContext;
@@ -42,7 +44,7 @@ impl Importer {
         let now = chrono::Utc::now().timestamp_micros();
         let actor = ctx.principal.id.as_str();
         let mut rows = Vec::new();
-        let mut settled = Vec::with_capacity(batches.len());
+        let mut settled: Vec<Settled> = Vec::with_capacity(batches.len());
         for batch in batches {
             let mut offered = Vec::with_capacity(batch.candidates.len());
             for candidate in batch.candidates {
@@ -67,17 +69,7 @@ impl Importer {
             )
             .await?;
         self.journal.commit(txn, events, false).await?;
-        Ok(settled
-            .into_iter()
-            .map(|(_, offered, errors)| {
-                let imported = offered.iter().filter(|id| inserted.contains(*id)).count();
-                BatchOutcome {
-                    imported: u32::try_from(imported).unwrap_or(u32::MAX),
-                    skipped: u32::try_from(offered.len() - imported).unwrap_or(u32::MAX),
-                    errors,
-                }
-            })
-            .collect())
+        Ok(outcomes(settled, inserted))
     }
 }
 
