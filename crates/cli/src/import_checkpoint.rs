@@ -1,6 +1,7 @@
 //! The checkpoint of `dancu import`: `FILE.checkpoint` holds how far each pass got, so an
 //! interrupted import resumes after the last line a server acknowledged.
 
+use crate::import_reader::Pass;
 use std::path::{Path, PathBuf};
 
 /// The checkpoint file of `file`.
@@ -47,4 +48,15 @@ pub fn write_checkpoint(path: &Path, checkpoint: Checkpoint) -> std::io::Result<
         ),
     )?;
     std::fs::rename(&temporary, path)
+}
+
+impl Checkpoint {
+    /// The last settled line of `pass`.
+    pub fn line_mut(&mut self, pass: Pass) -> &mut u64 {
+        match pass {
+            Pass::Citizens => &mut self.citizens,
+            Pass::Foreigners => &mut self.foreigners,
+            Pass::Subjects => &mut self.subjects,
+        }
+    }
 }

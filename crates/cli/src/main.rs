@@ -12,6 +12,7 @@ mod exit;
 mod generate;
 mod import;
 mod import_checkpoint;
+mod import_reader;
 mod import_rows;
 mod output;
 mod run;
