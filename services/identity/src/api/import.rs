@@ -33,8 +33,12 @@ const LIMITS: BatchLimits = BatchLimits {
     default: 500,
     max: 10_000,
 };
-/// Decoded batches that may wait for the committing task.
-const WAITING_BATCHES: usize = 8;
+/// Decoded batches that may wait for the committing task: enough for a group to reach the
+/// default `import_group_rows` (32,768) at `dancu import`'s default batch of 2,000 rows (8
+/// capped groups at 16,000 rows: 1,000,000 citizens imported in 66.8–69.9 s against
+/// 75.8–85.2 s, `docs/benchmarks.md`). The price is memory: up to 16 decoded batches per
+/// import stream (160,000 rows at the largest batch size).
+const WAITING_BATCHES: usize = 16;
 
 /// The acknowledgements streamed back to the caller.
 type Acks = Pin<Box<dyn Stream<Item = Result<ImportBatchResult, Status>> + Send>>;
