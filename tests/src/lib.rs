@@ -438,6 +438,23 @@ pub mod api {
         request
     }
 
+    /// Every acknowledgement of an opened import stream (identity's `ImportCitizens` or
+    /// `ImportForeigners`, records' `ImportSubjects`) until it ends, or the status it was
+    /// refused or ended with.
+    pub async fn acknowledgements(
+        opened: Result<
+            tonic::Response<tonic::Streaming<dancu_proto::common::v1::ImportBatchResult>>,
+            tonic::Status,
+        >,
+    ) -> Result<Vec<dancu_proto::common::v1::ImportBatchResult>, tonic::Status> {
+        let mut responses = opened?.into_inner();
+        let mut results = Vec::new();
+        while let Some(result) = responses.message().await? {
+            results.push(result);
+        }
+        Ok(results)
+    }
+
     /// A valid citizen: personal ID born in Hà Nội (001), male, 1990.
     pub fn sample_citizen(personal_id: &str) -> Citizen {
         Citizen {

@@ -4,7 +4,7 @@
 //! event per batch, and refusals (role, batch size, line order).
 
 use dancu_e2e::Cluster;
-use dancu_e2e::api::request;
+use dancu_e2e::api::{acknowledgements, request};
 use dancu_e2e::population::{PURPOSE, date};
 use dancu_kit::config::ServiceKind;
 use dancu_proto::audit::v1::{AuditEvent, ListEventsRequest};
@@ -98,15 +98,12 @@ async fn import(
         first.batch_size = batch_size;
     }
     let stream = tokio_stream::iter(rows);
-    let mut responses = client(cluster)
-        .import_citizens(request(stream, token, None, None))
-        .await?
-        .into_inner();
-    let mut results = Vec::new();
-    while let Some(result) = responses.message().await? {
-        results.push(result);
-    }
-    Ok(results)
+    acknowledgements(
+        client(cluster)
+            .import_citizens(request(stream, token, None, None))
+            .await,
+    )
+    .await
 }
 
 /// The `citizen_import` audit events of `actor`, once at least `count` have been shipped

@@ -5,7 +5,7 @@
 //! line order).
 
 use dancu_e2e::Cluster;
-use dancu_e2e::api::request;
+use dancu_e2e::api::{acknowledgements, request};
 use dancu_e2e::register::{
     list_foreigners, sample_declaration, sample_foreigner, stays, stays_in, time_from_now,
 };
@@ -96,15 +96,12 @@ async fn import(
     if let Some(first) = rows.first_mut() {
         first.batch_size = batch_size;
     }
-    let mut responses = client(cluster)
-        .import_foreigners(request(tokio_stream::iter(rows), token, None, None))
-        .await?
-        .into_inner();
-    let mut results = Vec::new();
-    while let Some(result) = responses.message().await? {
-        results.push(result);
-    }
-    Ok(results)
+    acknowledgements(
+        client(cluster)
+            .import_foreigners(request(tokio_stream::iter(rows), token, None, None))
+            .await,
+    )
+    .await
 }
 
 /// (last line, imported, skipped, rejected lines) of each acknowledgement.

@@ -5,7 +5,7 @@
 //! batch size, line order) and identity down (UNAVAILABLE, nothing written).
 
 use dancu_e2e::Cluster;
-use dancu_e2e::api::request;
+use dancu_e2e::api::{acknowledgements, request};
 use dancu_e2e::population::{date, person, violated_fields};
 use dancu_e2e::records::{CASE, PURPOSE, day};
 use dancu_kit::config::ServiceKind;
@@ -143,12 +143,7 @@ async fn import(
         Some(token) => request(stream, token, None, None),
         None => tonic::Request::new(stream),
     };
-    let mut responses = client(cluster).import_subjects(call).await?.into_inner();
-    let mut results = Vec::new();
-    while let Some(result) = responses.message().await? {
-        results.push(result);
-    }
-    Ok(results)
+    acknowledgements(client(cluster).import_subjects(call).await).await
 }
 
 async fn records_store(cluster: &Cluster) -> dancu_records::store::RecordsStore {

@@ -26,6 +26,20 @@ fn population() -> (Vec<ForeignerLine>, usize) {
     (foreigners, subjects)
 }
 
+/// Runs a command of the tour, with the purpose it names and JSON output; it must succeed.
+async fn tour_command(
+    cluster: &Cluster,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> serde_json::Value {
+    let mut args = args.to_vec();
+    args.extend(["--purpose", "residence_management", "-o", "json"]);
+    let run = common::dancu(cluster, dir, &args, env, "").await;
+    assert_eq!(run.code, 0, "{args:?}: {} {}", run.stdout, run.stderr);
+    common::json(&run)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_loads_its_population_and_its_tour_works() {
     let cluster = Cluster::start().await;
@@ -63,9 +77,10 @@ async fn the_demo_loads_its_population_and_its_tour_works() {
         "{}",
         run.stdout
     );
-    let listed = common::dancu(
+    let listed = tour_command(
         &cluster,
         dir.path(),
+        &env,
         &[
             "foreigner",
             "list",
@@ -73,17 +88,9 @@ async fn the_demo_loads_its_population_and_its_tour_works() {
             &first.nationality,
             "--passport",
             &first.passport_number,
-            "--purpose",
-            "residence_management",
-            "-o",
-            "json",
         ],
-        &env,
-        "",
     )
     .await;
-    assert_eq!(listed.code, 0, "{} {}", listed.stdout, listed.stderr);
-    let listed = common::json(&listed);
     assert_eq!(
         listed["foreigners"][0]["passport_number"],
         first.passport_number.as_str()
@@ -95,24 +102,8 @@ async fn the_demo_loads_its_population_and_its_tour_works() {
         .and_then(|rest| rest.split_whitespace().next())
         .expect("the tour names a citizen")
         .to_owned();
-    let got = common::dancu(
-        &cluster,
-        dir.path(),
-        &[
-            "citizen",
-            "get",
-            &head,
-            "--purpose",
-            "residence_management",
-            "-o",
-            "json",
-        ],
-        &env,
-        "",
-    )
-    .await;
-    assert_eq!(got.code, 0, "{} {}", got.stdout, got.stderr);
-    assert_eq!(common::json(&got)["personal_id"], head.as_str());
+    let got = tour_command(&cluster, dir.path(), &env, &["citizen", "get", &head]).await;
+    assert_eq!(got["personal_id"], head.as_str());
 
     let again = common::dancu(&cluster, dir.path(), &demo, &env, "").await;
     assert_eq!(again.code, 0, "{} {}", again.stdout, again.stderr);

@@ -101,16 +101,22 @@ impl IdentityStore {
         rows: Vec<ForeignerImportRow>,
     ) -> Result<HashSet<String>, DbErr> {
         let backend = conn.get_database_backend();
+        let (foreigners, declarations): (Vec<ForeignerRow>, Vec<Option<DeclarationRow>>) = rows
+            .into_iter()
+            .map(|row| (row.foreigner, row.declaration))
+            .unzip();
         let mut inserted = HashSet::new();
-        let mut declarations = Vec::new();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut values = Vec::with_capacity(chunk.len() * FOREIGNER_COLUMNS.len());
-            for row in chunk {
-                foreigner_values(row.foreigner.clone(), &mut values);
+        let mut foreigners = foreigners.into_iter().peekable();
+        while foreigners.peek().is_some() {
+            let mut values = Vec::with_capacity(ROWS_PER_STATEMENT * FOREIGNER_COLUMNS.len());
+            let mut count = 0;
+            for row in foreigners.by_ref().take(ROWS_PER_STATEMENT) {
+                foreigner_values(row, &mut values);
+                count += 1;
             }
             let sql = format!(
                 "{} ON CONFLICT (nationality, passport_number) DO NOTHING RETURNING id",
-                insert_sql(backend, "foreigners", &FOREIGNER_COLUMNS, chunk.len())
+                insert_sql(backend, "foreigners", &FOREIGNER_COLUMNS, count)
             );
             for returned in conn
                 .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
@@ -118,23 +124,25 @@ impl IdentityStore {
             {
                 inserted.insert(returned.try_get_by_index::<String>(0)?);
             }
-            declarations.extend(
-                chunk
-                    .iter()
-                    .filter(|row| inserted.contains(&row.foreigner.id))
-                    .filter_map(|row| row.declaration.clone()),
-            );
         }
-        for chunk in declarations.chunks(ROWS_PER_STATEMENT) {
-            let mut values = Vec::with_capacity(chunk.len() * DECLARATION_COLUMNS.len());
-            for row in chunk {
-                declaration_values(row.clone(), &mut values);
+        // Only the foreigners just inserted get their declarations.
+        let mut declarations = declarations
+            .into_iter()
+            .flatten()
+            .filter(|d| inserted.contains(&d.foreigner_id))
+            .peekable();
+        while declarations.peek().is_some() {
+            let mut values = Vec::with_capacity(ROWS_PER_STATEMENT * DECLARATION_COLUMNS.len());
+            let mut count = 0;
+            for row in declarations.by_ref().take(ROWS_PER_STATEMENT) {
+                declaration_values(row, &mut values);
+                count += 1;
             }
             let sql = insert_sql(
                 backend,
                 "accommodation_declarations",
                 &DECLARATION_COLUMNS,
-                chunk.len(),
+                count,
             );
             conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
