@@ -308,20 +308,41 @@ impl IdentityStore {
             conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }
-        let mut residences = residences.into_iter().peekable();
-        while residences.peek().is_some() {
-            let mut values = Vec::with_capacity(ROWS_PER_STATEMENT * RESIDENCE_COLUMNS.len());
-            let mut count = 0;
-            for row in residences.by_ref().take(ROWS_PER_STATEMENT) {
-                residence_values(row, &mut values);
-                count += 1;
-            }
-            let sql = insert_sql(backend, "residence_events", &RESIDENCE_COLUMNS, count);
-            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await?;
-        }
+        insert_all(
+            conn,
+            "residence_events",
+            &RESIDENCE_COLUMNS,
+            residences,
+            residence_values,
+        )
+        .await?;
         Ok(inserted)
     }
+}
+
+/// Inserts `rows` into `table`, [`ROWS_PER_STATEMENT`] rows a statement, each row's values
+/// (in the order of `columns`) written by `values`.
+pub(super) async fn insert_all<C: ConnectionTrait, R>(
+    conn: &C,
+    table: &str,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = R>,
+    values: fn(R, &mut Vec<Value>),
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut bound = Vec::with_capacity(ROWS_PER_STATEMENT * columns.len());
+        let mut count = 0;
+        for row in rows.by_ref().take(ROWS_PER_STATEMENT) {
+            values(row, &mut bound);
+            count += 1;
+        }
+        let sql = insert_sql(backend, table, columns, count);
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, bound))
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! NOTHING RETURNING id`, so the insert itself tells which rows are new; only their
 //! declarations are inserted. Re-running an import therefore changes nothing.
 
-use super::import::{ROWS_PER_STATEMENT, insert_sql};
+use super::import::{ROWS_PER_STATEMENT, insert_all, insert_sql};
 use super::{DeclarationRow, ForeignerRow, IdentityStore};
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 use std::collections::HashSet;
@@ -126,27 +126,18 @@ impl IdentityStore {
             }
         }
         // Only the foreigners just inserted get their declarations.
-        let mut declarations = declarations
+        let declarations = declarations
             .into_iter()
             .flatten()
-            .filter(|d| inserted.contains(&d.foreigner_id))
-            .peekable();
-        while declarations.peek().is_some() {
-            let mut values = Vec::with_capacity(ROWS_PER_STATEMENT * DECLARATION_COLUMNS.len());
-            let mut count = 0;
-            for row in declarations.by_ref().take(ROWS_PER_STATEMENT) {
-                declaration_values(row, &mut values);
-                count += 1;
-            }
-            let sql = insert_sql(
-                backend,
-                "accommodation_declarations",
-                &DECLARATION_COLUMNS,
-                count,
-            );
-            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await?;
-        }
+            .filter(|d| inserted.contains(&d.foreigner_id));
+        insert_all(
+            conn,
+            "accommodation_declarations",
+            &DECLARATION_COLUMNS,
+            declarations,
+            declaration_values,
+        )
+        .await?;
         Ok(inserted)
     }
 }
