@@ -59,8 +59,9 @@ async fn a_violation_fails_the_import_whole_and_the_connection_imports_again() {
         "sqlite://{}?mode=rwc",
         dir.path().join("identity.db").display()
     );
-    // One pooled connection: the retry runs on the connection that saw the violation.
-    let store = IdentityStore::open(&url, 1).await.expect("store");
+    // Writes run on the file's one writer connection: the retry runs on the connection
+    // that saw the violation.
+    let store = IdentityStore::open(&url, 1, 64).await.expect("store");
     let ids = ["001090000001", "001090000002"];
 
     // Two new citizens whose residence events share an id: the citizens go in, the

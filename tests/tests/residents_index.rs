@@ -48,7 +48,7 @@ async fn the_temporary_residents_index_is_partial_used_and_reversible() {
         "sqlite://{}?mode=rwc",
         dir.path().join("identity.db").display()
     );
-    let store = IdentityStore::open(&url, 2).await.expect("store");
+    let store = IdentityStore::open(&url, 2, 64).await.expect("store");
     assert!(
         index_sql(&store).await.contains("WHERE temp_commune <> ''"),
         "partial after the migrations"

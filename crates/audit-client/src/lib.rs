@@ -12,5 +12,5 @@ mod outbox;
 pub mod token;
 
 pub use event::{Authorization, code_name, new_event, new_event_with};
-pub use outbox::{AuditOutbox, OutboxError, RelayHandle};
+pub use outbox::{AuditOutbox, OUTBOX_TABLE, OutboxError, OutboxRow, RelayHandle};
 pub use token::{CachedToken, ServiceAccountLogin, TokenSource};

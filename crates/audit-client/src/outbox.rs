@@ -146,6 +146,24 @@ impl AuditOutbox {
         Ok(())
     }
 
+    /// Admits `events` as [`AuditOutbox::stage`] does and returns their outbox rows, for a
+    /// write that inserts them itself, with its own SQL, into [`OUTBOX_TABLE`] in its
+    /// transaction (a bulk import running on SQLite's handle directly).
+    pub fn admit_rows(&self, events: &[AuditEvent]) -> Result<Vec<OutboxRow>, OutboxError> {
+        self.admit()?;
+        let created_us = chrono::Utc::now().timestamp_micros();
+        let rows = events
+            .iter()
+            .map(|event| OutboxRow {
+                event_id: event.event_id.clone(),
+                payload: event.encode_to_vec(),
+                created_us,
+            })
+            .collect::<Vec<_>>();
+        self.backlog.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        Ok(rows)
+    }
+
     /// Makes `event` durable on its own (for calls that write nothing else), then ships
     /// it. Concurrent calls' events are committed together in one transaction (group
     /// commit); this returns once `event` is committed.
@@ -312,6 +330,21 @@ impl AuditOutbox {
             task,
         }
     }
+}
+
+/// The outbox table.
+pub const OUTBOX_TABLE: &str = "audit_outbox";
+
+/// The columns of an outbox row that a write inserting it itself provides (the sequence
+/// number is assigned by the database).
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// The event's id (unique).
+    pub event_id: String,
+    /// The event, protobuf-encoded.
+    pub payload: Vec<u8>,
+    /// When it was staged, in microseconds since the Unix epoch.
+    pub created_us: i64,
 }
 
 fn row(event: &AuditEvent) -> entity::ActiveModel {

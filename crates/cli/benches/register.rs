@@ -139,7 +139,7 @@ async fn seed(store: &IdentityStore, count: u64) -> anyhow::Result<Vec<(String, 
     let started = Instant::now();
     let mut i = 0;
     while i < count {
-        let txn = store.begin().await?;
+        let txn = store.begin_write().await?;
         for _ in 0..STATEMENTS_PER_TXN {
             let n = ROWS_PER_STATEMENT.min((count - i) as usize);
             if n == 0 {
@@ -251,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
     let store = IdentityStore::open(
         &config.database_url(ServiceKind::Identity),
         config.identity.db_max_connections,
+        config.identity.db_writer_cache_mib,
     )
     .await?;
     let samples = seed(&store, count).await?;

@@ -159,6 +159,10 @@ pub struct ServiceConfig {
     pub database_url: Option<String>,
     /// Maximum number of pooled database connections.
     pub db_max_connections: u32,
+    /// Page cache of the SQLite writer connection, in MiB; pages are allocated as they are
+    /// used. Identity runs its writes on one dedicated connection to its SQLite file
+    /// (`dancu_kit::db::connect_sqlite_writer`); records and audit ignore this setting.
+    pub db_writer_cache_mib: u32,
 }
 
 /// Log output format.
@@ -203,6 +207,7 @@ impl ServiceConfig {
             endpoint: format!("http://127.0.0.1:{port}"),
             database_url: None,
             db_max_connections: 8,
+            db_writer_cache_mib: 1024,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod import_stream;
 pub mod paging;
 pub mod pg_socket;
 pub mod server;
+pub mod sqlite_direct;
 pub mod telemetry;
 
 /// A random 32-byte secret, URL-safe base64 encoded (for generated passwords and keys).

@@ -57,6 +57,7 @@ pub async fn run(
     let store = store::IdentityStore::open(
         &config.database_url(ServiceKind::Identity),
         settings.db_max_connections,
+        settings.db_writer_cache_mib,
     )
     .await
     .map_err(RunError::store(ServiceKind::Identity))?;
@@ -105,7 +106,7 @@ pub async fn run(
         );
     }
     let outbox = AuditOutbox::with_config(
-        store.connection().clone(),
+        store.writer().clone(),
         &config.audit.endpoint,
         Arc::new(LocalTokenSource::new(issuer.clone())),
         &config.audit_outbox,

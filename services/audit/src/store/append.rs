@@ -12,11 +12,12 @@
 //! On a SQLite file the appends run on one dedicated connection ([`SqliteWriter`]): the
 //! log has a single writer anyway, and a connection that alone writes keeps its page cache
 //! (a pooled one would find it stale after every other connection's commit). Its WAL is
-//! copied back into the database file by a background task ([`checkpointer`]) on another
-//! connection, so that copy and its `fsync` run beside the appends instead of inside
-//! them; the writer checkpoints itself only if that task falls far behind.
+//! copied back into the database file by a background task on another connection
+//! ([`Checkpointer`]), so that copy and its `fsync` run beside the appends instead of
+//! inside them; the writer checkpoints itself only if that task falls far behind.
 
 use super::{PlacedEvent, StoredAlert};
+use dancu_kit::db::Checkpointer;
 use sea_orm::sqlx::{self, Postgres, Sqlite};
 use sea_orm::{ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 pub(super) use sqlx::PgPool;
@@ -27,7 +28,6 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Rows per SQLite multi-row INSERT of events (19 parameters each: 1,900 of SQLite's
 /// 32,766).
@@ -41,8 +41,6 @@ const WRITER_CACHE_KIB: u32 = 64 * 1024;
 /// WAL pages after which the writer checkpoints by itself (the fallback when the
 /// background checkpointer falls behind; SQLite's default is 1,000).
 const WRITER_AUTOCHECKPOINT_PAGES: u32 = 20_000;
-/// Least time between two background checkpoints.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// The connection appends run on, with the channel that wakes the checkpointer.
 pub(super) struct SqliteWriter {
@@ -50,7 +48,7 @@ pub(super) struct SqliteWriter {
     conn: tokio::sync::Mutex<Option<SqliteConnection>>,
     /// How to open it again.
     options: SqliteConnectOptions,
-    committed: mpsc::Sender<()>,
+    checkpointer: Checkpointer,
 }
 
 impl SqliteWriter {
@@ -73,12 +71,11 @@ impl SqliteWriter {
                 WRITER_AUTOCHECKPOINT_PAGES.to_string(),
             );
         let conn = options.connect().await.map_err(sqlx_conn_err)?;
-        let (committed, wakes) = mpsc::channel(1);
-        tokio::spawn(checkpointer(pool.clone(), wakes));
+        let checkpointer = Checkpointer::spawn(pool.clone());
         Ok(Some(Self {
             conn: tokio::sync::Mutex::new(Some(conn)),
             options,
-            committed,
+            checkpointer,
         }))
     }
 
@@ -117,21 +114,6 @@ pub(super) async fn run_pooled<R>(
         let _ = conn.close().await;
     }
     result
-}
-
-/// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`:
-/// never waits for readers or the writer) after commits, at most every
-/// [`CHECKPOINT_EVERY`]; ends when the writer is gone.
-async fn checkpointer(pool: SqlitePool, mut wakes: mpsc::Receiver<()>) {
-    while wakes.recv().await.is_some() {
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::warn!(%error, "audit WAL checkpoint failed; the writer checkpoints instead");
-        }
-        tokio::time::sleep(CHECKPOINT_EVERY).await;
-    }
 }
 
 fn sqlx_conn_err(e: sqlx::Error) -> DbErr {
@@ -309,8 +291,7 @@ pub(super) async fn commit(
                 writer
                     .run(async move |conn| run_sqlite(conn, statements).await)
                     .await?;
-                // Wake the checkpointer (already awake when the channel is full).
-                let _ = writer.committed.try_send(());
+                writer.checkpointer.wake();
                 Ok(())
             }
             None => {

@@ -9,7 +9,8 @@ use super::citizen_input::decode_citizen;
 use super::import_foreigners::decode_foreigner_row;
 use crate::app::{
     BatchOutcome, FOREIGNER_IMPORT_RESOURCE, ForeignerCandidate, IMPORT_RESOURCE, IdentityError,
-    ImportCandidate, ImportResidence, Importer, RowError, admin_context, check_consistency, today,
+    ImportCandidate, ImportResidence, Importer, PreparedCitizen, RowError, admin_context,
+    check_consistency, today,
 };
 use dancu_domain::ResidenceKind;
 use dancu_kit::auth::principal;
@@ -56,8 +57,12 @@ trait ImportKind: 'static {
     const RESOURCE: &'static str;
     /// A row's line number and requested batch size.
     fn header(row: &Self::Row) -> (u64, u32);
-    /// Decodes one row, or every problem found in it.
-    fn decode(row: Self::Row) -> Result<Self::Candidate, Vec<RowError>>;
+    /// What decodes the rows of an import by `ctx`'s caller: one row into a candidate, or
+    /// every problem found in it.
+    fn decoder(
+        importer: &Importer,
+        ctx: &CallContext,
+    ) -> impl FnMut(Self::Row) -> Result<Self::Candidate, Vec<RowError>> + Send + 'static;
     /// Commits a group of batches in one transaction; one outcome per batch.
     fn commit<'a>(
         importer: &'a Importer,
@@ -72,7 +77,7 @@ struct CitizenImport;
 
 impl ImportKind for CitizenImport {
     type Row = pb::ImportCitizenRow;
-    type Candidate = ImportCandidate;
+    type Candidate = PreparedCitizen;
     const RPC: &'static str = "/dancu.identity.v1.ImportService/ImportCitizens";
     const RESOURCE: &'static str = IMPORT_RESOURCE;
 
@@ -80,8 +85,12 @@ impl ImportKind for CitizenImport {
         (row.line, row.batch_size)
     }
 
-    fn decode(row: Self::Row) -> Result<Self::Candidate, Vec<RowError>> {
-        decode_row(&row)
+    fn decoder(
+        importer: &Importer,
+        ctx: &CallContext,
+    ) -> impl FnMut(Self::Row) -> Result<Self::Candidate, Vec<RowError>> + Send + 'static {
+        let prepare = importer.preparer(ctx);
+        move |row| prepare(decode_row(&row)?).map_err(|error| vec![error])
     }
 
     fn commit<'a>(
@@ -107,8 +116,11 @@ impl ImportKind for ForeignerImport {
         (row.line, row.batch_size)
     }
 
-    fn decode(row: Self::Row) -> Result<Self::Candidate, Vec<RowError>> {
-        decode_foreigner_row(row)
+    fn decoder(
+        _: &Importer,
+        _: &CallContext,
+    ) -> impl FnMut(Self::Row) -> Result<Self::Candidate, Vec<RowError>> + Send + 'static {
+        decode_foreigner_row
     }
 
     fn commit<'a>(
@@ -155,7 +167,7 @@ impl ImportApi {
             rows,
             LIMITS,
             K::header,
-            K::decode,
+            K::decoder(&self.importer, &ctx),
             batches_tx,
         ));
         let committer = Committer {

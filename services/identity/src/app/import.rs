@@ -10,6 +10,7 @@ use crate::store::{CitizenRow, ImportRow, ResidenceEventRow};
 use dancu_domain::{AreaTable, ResidenceKind};
 use dancu_kit::call::CallContext;
 use dancu_policy::{AccessRequest, Action, Authorizer, Resource};
+use dancu_proto::audit::v1::AuditEvent;
 use std::collections::HashSet;
 use std::sync::Arc;
 use tonic::Code;
@@ -49,8 +50,18 @@ pub struct ImportCandidate {
 
 pub use dancu_kit::import_stream::{BatchOutcome, RowError};
 
+/// A valid citizen row with its store rows built, waiting for its group's commit (which
+/// stamps it with the commit's time).
+#[derive(Debug)]
+pub struct PreparedCitizen {
+    /// Line number in the caller's file.
+    pub line: u64,
+    /// The rows to insert.
+    pub row: ImportRow,
+}
+
 /// One batch of the caller's stream, decoded and waiting for its group's commit.
-pub type CitizenBatch = dancu_kit::import_stream::Batch<ImportCandidate, RowError>;
+pub type CitizenBatch = dancu_kit::import_stream::Batch<PreparedCitizen, RowError>;
 
 /// The import use case.
 pub struct Importer {
@@ -101,6 +112,28 @@ impl Importer {
         Err(error)
     }
 
+    /// What turns a decoded row of an import by `ctx`'s caller into its store rows, with
+    /// its current residence derived from its history, or reports the first problem of its
+    /// residences. It runs where rows are decoded, beside the commits of earlier groups.
+    pub fn preparer(
+        &self,
+        ctx: &CallContext,
+    ) -> impl Fn(ImportCandidate) -> Result<PreparedCitizen, RowError> + Send + 'static {
+        let units = self.units.clone();
+        let actor = ctx.principal.id.clone();
+        let today = today();
+        move |candidate| {
+            let line = candidate.line;
+            import_row(candidate, units.areas(), today, &actor)
+                .map(|row| PreparedCitizen { line, row })
+                .map_err(|(field, reason)| RowError {
+                    line,
+                    field: field.to_owned(),
+                    reason,
+                })
+        }
+    }
+
     /// Records the failure of an import stream (e.g. a malformed stream) with `outcome`,
     /// as `resource_type`.
     pub async fn audit_failure(
@@ -123,7 +156,7 @@ impl Importer {
         resource_type: &str,
         import_id: &str,
         lines: impl Iterator<Item = (u64, u64)>,
-    ) -> Result<Vec<dancu_proto::audit::v1::AuditEvent>, IdentityError> {
+    ) -> Result<Vec<AuditEvent>, IdentityError> {
         let mut events = Vec::new();
         for (first, last) in lines {
             let resource_id = format!("{import_id}:{first}-{last}");
@@ -136,9 +169,26 @@ impl Importer {
         Ok(events)
     }
 
-    /// Commits a group of batches in one transaction: in each, the `candidates` whose
-    /// residences check out and whose personal ID is not yet registered are registered;
-    /// `rejected` (rows the caller could not decode) are reported with the others. One
+    /// The audit events [`Importer::stage_batch_events`] stages, not yet staged.
+    fn batch_events(
+        &self,
+        ctx: &CallContext,
+        resource_type: &str,
+        import_id: &str,
+        lines: impl Iterator<Item = (u64, u64)>,
+    ) -> Vec<AuditEvent> {
+        lines
+            .flat_map(|(first, last)| {
+                let resource_id = format!("{import_id}:{first}-{last}");
+                self.journal
+                    .events(ctx, resource_type, &[], Some(&resource_id), Code::Ok)
+            })
+            .collect()
+    }
+
+    /// Commits a group of batches in one transaction: in each, the prepared rows whose
+    /// personal ID is not yet registered are registered; `rejected` rows (which did not
+    /// decode or whose residences did not check out) are reported with the others. One
     /// audit event per batch (resource id `<import_id>:<first line>-<last line>`) records
     /// it in the same transaction. Returns one outcome per batch, in order; a personal ID
     /// repeated across the group counts as imported in its first batch only.
@@ -152,27 +202,17 @@ impl Importer {
         import_id: &str,
         batches: Vec<CitizenBatch>,
     ) -> Result<Vec<BatchOutcome>, IdentityError> {
-        let areas = self.units.areas();
         let now = chrono::Utc::now().timestamp_micros();
-        let today = today();
         let mut rows = Vec::new();
         let mut settled: Vec<Settled> = Vec::with_capacity(batches.len());
         for batch in batches {
-            let mut rejected = batch.rejected;
             let mut offered = Vec::with_capacity(batch.candidates.len());
-            for candidate in batch.candidates {
-                match import_row(&candidate, areas, today, &ctx.principal.id, now) {
-                    Ok(row) => {
-                        offered.push(row.citizen.personal_id.clone());
-                        rows.push(row);
-                    }
-                    Err((field, reason)) => rejected.push(RowError {
-                        line: candidate.line,
-                        field: field.to_owned(),
-                        reason,
-                    }),
-                }
+            for PreparedCitizen { mut row, .. } in batch.candidates {
+                stamp(&mut row, now);
+                offered.push(row.citizen.personal_id.clone());
+                rows.push(row);
             }
+            let mut rejected = batch.rejected;
             rejected.sort_by_key(|e| e.line);
             settled.push(((batch.first_line, batch.last_line), offered, rejected));
         }
@@ -181,21 +221,30 @@ impl Importer {
         // still taken from its first row.
         rows.sort_by(|a, b| a.citizen.personal_id.cmp(&b.citizen.personal_id));
         let store = self.journal.store();
-        let txn = store.begin_write().await?;
-        let inserted = store
-            .import_citizens(&txn, rows, &ctx.principal.id, now, HISTORY_REASON)
-            .await?;
-        let fed = !inserted.is_empty();
-        let events = self
-            .stage_batch_events(
-                &txn,
-                ctx,
-                IMPORT_RESOURCE,
-                import_id,
-                settled.iter().map(|(lines, _, _)| *lines),
-            )
-            .await?;
-        self.journal.commit(txn, events, fed).await?;
+        let lines = settled.iter().map(|(lines, _, _)| *lines);
+        let actor = &ctx.principal.id;
+        let (inserted, events) = match store.direct_writer() {
+            Some(writer) => {
+                let events = self.batch_events(ctx, IMPORT_RESOURCE, import_id, lines);
+                let outbox = self.journal.outbox_rows(&events)?;
+                let inserted = store
+                    .import_citizens_direct(writer, rows, actor, now, HISTORY_REASON, outbox)
+                    .await?;
+                (inserted, events)
+            }
+            None => {
+                let txn = store.begin_write().await?;
+                let inserted = store
+                    .import_citizens(&txn, rows, actor, now, HISTORY_REASON)
+                    .await?;
+                let events = self
+                    .stage_batch_events(&txn, ctx, IMPORT_RESOURCE, import_id, lines)
+                    .await?;
+                txn.commit().await?;
+                (inserted, events)
+            }
+        };
+        self.journal.committed(events, !inserted.is_empty()).await;
         Ok(outcomes(settled, inserted))
     }
 }
@@ -220,18 +269,24 @@ pub(super) fn outcomes(settled: Vec<Settled>, mut inserted: HashSet<String>) -> 
         .collect()
 }
 
-/// The store row of a candidate, with its current residence derived from its history, or
-/// the first problem found: (field, reason).
+/// Sets the times of `row` to `now`, its commit's time.
+fn stamp(row: &mut ImportRow, now: i64) {
+    row.citizen.created_us = now;
+    row.citizen.updated_us = now;
+    for event in &mut row.residences {
+        event.recorded_us = now;
+    }
+}
+
+/// The store row of a candidate (times left for [`stamp`]), with its current residence
+/// derived from its history, or the first problem found: (field, reason).
 fn import_row(
-    candidate: &ImportCandidate,
+    candidate: ImportCandidate,
     areas: &AreaTable,
     today: chrono::NaiveDate,
     actor_id: &str,
-    now: i64,
 ) -> Result<ImportRow, (&'static str, String)> {
-    let mut citizen = candidate.citizen.clone();
-    citizen.created_us = now;
-    citizen.updated_us = now;
+    let mut citizen = candidate.citizen;
     citizen.version = 1;
     let mut row = to_row(
         &citizen,
@@ -295,7 +350,7 @@ fn import_row(
             supervision: dancu_domain::Supervision::None.as_str().to_owned(),
             destination: String::new(),
             mandatory: false,
-            recorded_us: now,
+            recorded_us: 0,
             recorded_by: actor_id.to_owned(),
         });
     }

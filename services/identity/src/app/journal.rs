@@ -5,7 +5,7 @@ use super::IdentityError;
 use crate::store::IdentityStore;
 use dancu_audit_client::event::Authorization;
 use dancu_audit_client::event::Touched;
-use dancu_audit_client::{AuditOutbox, new_event, new_event_with};
+use dancu_audit_client::{AuditOutbox, OutboxRow, new_event, new_event_with};
 use dancu_kit::call::CallContext;
 use dancu_proto::audit::v1::AuditEvent;
 use sea_orm::DatabaseTransaction;
@@ -70,11 +70,36 @@ impl Journal {
         fed: bool,
     ) -> Result<(), IdentityError> {
         txn.commit().await?;
+        self.committed(events, fed).await;
+        Ok(())
+    }
+
+    /// The audit events of a call by `ctx` about each of `subjects` (or one without a
+    /// subject when there are none), not yet staged.
+    pub fn events(
+        &self,
+        ctx: &CallContext,
+        resource_type: &str,
+        subjects: &[&str],
+        resource_id: Option<&str>,
+        outcome: Code,
+    ) -> Vec<AuditEvent> {
+        events(ctx, resource_type, subjects, resource_id, outcome)
+    }
+
+    /// The outbox rows of `events`, for a write that inserts them itself in its
+    /// transaction (then [`Journal::committed`] once it committed).
+    pub fn outbox_rows(&self, events: &[AuditEvent]) -> Result<Vec<OutboxRow>, IdentityError> {
+        Ok(self.outbox.admit_rows(events)?)
+    }
+
+    /// After a commit that staged `events`: wakes feed watchers if `fed` (the transaction
+    /// appended changes), then ships `events`.
+    pub async fn committed(&self, events: Vec<AuditEvent>, fed: bool) {
         if fed {
             self.feed.notify_waiters();
         }
         self.outbox.ship(events).await;
-        Ok(())
     }
 
     /// Durably records the audit events of a read (or of a call that changed nothing)
@@ -124,7 +149,7 @@ impl Journal {
             self.outbox.record(events.remove(0)).await?;
             return Ok(());
         }
-        let txn = self.store.begin().await?;
+        let txn = self.store.begin_write().await?;
         for event in &events {
             self.outbox.stage(&txn, event).await?;
         }

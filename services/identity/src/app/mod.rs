@@ -37,7 +37,7 @@ pub use guard::PurposeGuard;
 pub use households::{HouseholdView, Households, NewMember};
 pub use import::{
     BatchOutcome, CitizenBatch, FOREIGNER_IMPORT_RESOURCE, IMPORT_RESOURCE, ImportCandidate,
-    ImportResidence, Importer, RowError,
+    ImportResidence, Importer, PreparedCitizen, RowError,
 };
 pub use import_foreigners::{ForeignerBatch, ForeignerCandidate};
 pub use journal::Journal;

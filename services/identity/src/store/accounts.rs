@@ -51,7 +51,7 @@ impl IdentityStore {
             personal_id: Set(row.personal_id),
             created_us: Set(row.created_us),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&self.writer)
         .await
         .map_err(InsertError::classify)?;
         Ok(())
@@ -62,7 +62,7 @@ impl IdentityStore {
         officer::Entity::update_many()
             .col_expr(officer::Column::PasswordHash, hash.into())
             .filter(officer::Column::Id.eq(officer_id))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -84,7 +84,7 @@ impl IdentityStore {
             active_us: Set(row.active_us),
             created_us: Set(row.created_us),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&self.writer)
         .await?;
         Ok(())
     }
@@ -110,7 +110,7 @@ impl IdentityStore {
         officer::Entity::update_many()
             .col_expr(officer::Column::Roles, roles.into())
             .filter(officer::Column::Id.eq(officer_id))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -118,7 +118,7 @@ impl IdentityStore {
     /// Disables an officer (keeping the first disable time) and deletes their refresh
     /// tokens, in one transaction.
     pub async fn disable_officer(&self, officer_id: &str, now_us: i64) -> Result<(), DbErr> {
-        let txn = self.db.begin().await?;
+        let txn = self.writer.begin().await?;
         officer::Entity::update_many()
             .col_expr(officer::Column::Disabled, true.into())
             .col_expr(officer::Column::DisabledUs, Some(now_us).into())
@@ -154,7 +154,7 @@ impl IdentityStore {
             used: Set(row.used),
             created_us: Set(row.created_us),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&self.writer)
         .await?;
         Ok(())
     }
@@ -175,7 +175,7 @@ impl IdentityStore {
             .col_expr(refresh_token::Column::Used, true.into())
             .filter(refresh_token::Column::TokenHash.eq(hash))
             .filter(refresh_token::Column::Used.eq(false))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         if updated.rows_affected == 1 {
             return Ok(RefreshUse::Exchanged(row.officer_id));
@@ -183,7 +183,7 @@ impl IdentityStore {
         refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::Used, true.into())
             .filter(refresh_token::Column::OfficerId.eq(row.officer_id.as_str()))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(RefreshUse::Replayed)
     }
@@ -191,7 +191,7 @@ impl IdentityStore {
     /// Voids one refresh token (deleted: a later attempt is invalid, not a replay).
     pub async fn void_refresh_token(&self, hash: &str) -> Result<(), DbErr> {
         refresh_token::Entity::delete_by_id(hash)
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -205,13 +205,13 @@ impl IdentityStore {
     ) -> Result<(), DbErr> {
         revoked_token::Entity::delete_many()
             .filter(revoked_token::Column::ExpiresUs.lt(now_us))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         let insert = revoked_token::Entity::insert(revoked_token::ActiveModel {
             token_id: Set(token_id.to_owned()),
             expires_us: Set(expires_us),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&self.writer)
         .await;
         match insert.map_err(InsertError::classify) {
             Ok(_) | Err(InsertError::Duplicate) => Ok(()),
@@ -233,7 +233,7 @@ impl IdentityStore {
     /// Removes a signing key.
     pub async fn delete_signing_key(&self, kid: &str) -> Result<(), DbErr> {
         signing_key::Entity::delete_by_id(kid)
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }

@@ -27,7 +27,7 @@ pub struct ImportRow {
     pub residences: Vec<ResidenceEventRow>,
 }
 
-const CITIZEN_COLUMNS: [&str; 36] = [
+pub(super) const CITIZEN_COLUMNS: [&str; 36] = [
     "personal_id",
     "full_name",
     "name_key",
@@ -108,7 +108,28 @@ fn citizen_values(row: CitizenRow, out: &mut Vec<Value>) {
     ]);
 }
 
-const RESIDENCE_COLUMNS: [&str; 14] = [
+/// The columns of an imported citizen's first history entry.
+pub(super) const HISTORY_COLUMNS: [&str; 6] = [
+    "personal_id",
+    "version",
+    "changed_us",
+    "changed_by",
+    "fields",
+    "reason",
+];
+
+/// The columns of an imported citizen's `registered` change-feed entry.
+pub(super) const FEED_COLUMNS: [&str; 7] = [
+    "personal_id",
+    "kind",
+    "change_us",
+    "fields",
+    "residence_kind",
+    "commune_code",
+    "reference_id",
+];
+
+pub(super) const RESIDENCE_COLUMNS: [&str; 14] = [
     "event_id",
     "personal_id",
     "kind",
@@ -258,19 +279,7 @@ impl IdentityStore {
                     Value::String(Some(reason.to_owned())),
                 ]);
             }
-            let sql = insert_sql(
-                backend,
-                "citizen_history",
-                &[
-                    "personal_id",
-                    "version",
-                    "changed_us",
-                    "changed_by",
-                    "fields",
-                    "reason",
-                ],
-                chunk.len(),
-            );
+            let sql = insert_sql(backend, "citizen_history", &HISTORY_COLUMNS, chunk.len());
             conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }
@@ -291,20 +300,7 @@ impl IdentityStore {
                     Value::String(Some(String::new())),
                 ]);
             }
-            let sql = insert_sql(
-                backend,
-                "change_events",
-                &[
-                    "personal_id",
-                    "kind",
-                    "change_us",
-                    "fields",
-                    "residence_kind",
-                    "commune_code",
-                    "reference_id",
-                ],
-                chunk.len(),
-            );
+            let sql = insert_sql(backend, "change_events", &FEED_COLUMNS, chunk.len());
             conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }

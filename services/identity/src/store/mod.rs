@@ -14,6 +14,7 @@ mod feed;
 mod foreigners;
 mod households;
 mod import;
+mod import_direct;
 mod import_foreigners;
 mod migration;
 mod migration_access;
@@ -45,10 +46,12 @@ pub use import_foreigners::ForeignerImportRow;
 pub use migration::Migrator;
 pub use residence::ResidenceUpdate;
 
+use dancu_kit::db::Checkpointer;
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
+use std::sync::Arc;
 
 /// Why an insert failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,24 +76,46 @@ impl InsertError {
 /// The identity store.
 #[derive(Clone)]
 pub struct IdentityStore {
+    /// The pool reads use.
     db: DatabaseConnection,
+    /// Where write transactions run: on a SQLite file its dedicated writer connection
+    /// ([`dancu_kit::db::connect_sqlite_writer`]), otherwise the pool.
+    writer: DatabaseConnection,
+    /// On a SQLite file, what copies the writer's WAL into the database file; bulk imports
+    /// then run directly on the writer ([`IdentityStore::direct_writer`]).
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl IdentityStore {
-    /// Connects to `url` and runs pending migrations.
-    pub async fn open(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+    /// Connects to `url` with a pool of `max_connections` (and, on a SQLite file, a writer
+    /// connection with a page cache of `writer_cache_mib` MiB) and runs pending migrations.
+    pub async fn open(
+        url: &str,
+        max_connections: u32,
+        writer_cache_mib: u32,
+    ) -> Result<Self, DbErr> {
         let db = dancu_kit::db::open_migrated::<Migrator>(url, max_connections).await?;
-        Ok(Self { db })
+        let (writer, checkpointer) =
+            match dancu_kit::db::connect_sqlite_writer(url, writer_cache_mib, &db).await? {
+                Some((writer, checkpointer)) => (writer, Some(Arc::new(checkpointer))),
+                None => (db.clone(), None),
+            };
+        Ok(Self {
+            db,
+            writer,
+            checkpointer,
+        })
     }
 
-    /// The connection (shared with the audit outbox).
+    /// The pool reads use.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
 
-    /// Starts a transaction.
-    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.db.begin().await
+    /// The connection writes use (shared with the audit outbox, whose rows every audited
+    /// call writes: on another connection they would cost the writer its page cache).
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.writer
     }
 
     /// Starts a transaction that reads, then writes. On SQLite it takes the write lock at
@@ -99,7 +124,7 @@ impl IdentityStore {
     /// instead of waiting. PostgreSQL ignores the mode; version checks and unique keys
     /// serialise conflicting writers there.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.db
+        self.writer
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()

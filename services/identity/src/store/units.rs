@@ -14,7 +14,7 @@ impl IdentityStore {
             area_code: Set(row.area_code),
             created_us: Set(row.created_us),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&self.writer)
         .await
         .map_err(InsertError::classify)?;
         Ok(())
