@@ -5,7 +5,8 @@
 //! `DANCU_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a
 //! fresh database is created and dropped). `DANCU_BENCH_CITIZENS` changes the population,
 //! `DANCU_BENCH_BATCH` the rows per batch (default 2000, as `dancu import`),
-//! `DANCU_BENCH_GROUP_ROWS` identity's `import_group_rows` (default as configured).
+//! `DANCU_BENCH_GROUP_ROWS` identity's `import_group_rows` (default as configured),
+//! `DANCU_BENCH_WRITER_CACHE_MIB` identity's `db_writer_cache_mib` (the same).
 //!
 //! The file is generated first (`dancu_popgen`, seed 7) and not timed; identity and audit
 //! run in this process; the timed part is the `dancu import --skip-subjects` process (its
@@ -46,6 +47,9 @@ async fn main() -> anyhow::Result<()> {
         log_level: "error".to_owned(),
         ..Config::default()
     };
+    if let Ok(mib) = std::env::var("DANCU_BENCH_WRITER_CACHE_MIB") {
+        config.identity.db_writer_cache_mib = mib.parse()?;
+    }
     if let Ok(rows) = std::env::var("DANCU_BENCH_GROUP_ROWS") {
         config.import_group_rows = rows.parse()?;
     }

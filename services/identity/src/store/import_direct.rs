@@ -93,6 +93,9 @@ impl IdentityStore {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.wake();
         }
+        // Freeing a group's strings took 3 % of the commit task: the next group need not
+        // wait for it.
+        tokio::task::spawn_blocking(move || drop(rows));
         Ok(inserted)
     }
 }
