@@ -234,8 +234,8 @@ impl Default for Config {
     }
 }
 
-/// 32,768 rows: at 1,000,000 citizens on 2 cores, such a group commits in about 3–4 s
-/// (`docs/import.md`).
+/// 32,768 rows: at 1,000,000 citizens on 2 cores, such a group commits in about 1 s on
+/// SQLite (`docs/import.md`).
 fn default_import_group_rows() -> u32 {
     32_768
 }
