@@ -56,10 +56,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 /// in-memory SQLite (a second pool would not share the database).
 ///
 /// Why one connection: in WAL mode, a SQLite connection throws its whole page cache away
-/// whenever another connection has committed since its last transaction. Writes spread over
-/// a pool therefore start cold: each commit of a bulk import re-read most index pages it
-/// touched (19 GB read for 1,000,000 citizens). A connection through which all writes pass
-/// keeps its cache, however large. SQLite admits one writer at a time anyway, so writers now
+/// whenever another connection has committed since its last transaction, so writes spread
+/// over a pool each start cold. A connection through which all writes pass keeps its cache,
+/// however large, and a bulk import can run directly on it (`crate::sqlite_direct`). SQLite admits one writer at a time anyway, so writers now
 /// queue for this connection (as long as the busy timeout) instead of for the file's lock.
 pub async fn connect_sqlite_writer(
     url: &str,
@@ -174,7 +173,7 @@ fn sqlite_parent_dir(url: &str) -> Option<&std::path::Path> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -228,16 +227,25 @@ mod tests {
             size > 1_000_000,
             "the WAL was copied into the file ({size} bytes)"
         );
-        let row = readers
+        assert_eq!(
+            rows_of_t(&readers).await,
+            20_000,
+            "readers see what the writer committed"
+        );
+    }
+
+    /// The number of rows in the test table `t`.
+    pub(crate) async fn rows_of_t(db: &DatabaseConnection) -> i64 {
+        use sea_orm::ConnectionTrait;
+        let row = db
             .query_one_raw(sea_orm::Statement::from_string(
-                readers.get_database_backend(),
+                db.get_database_backend(),
                 "SELECT count(*) FROM t",
             ))
             .await
             .expect("query")
             .expect("row");
-        let count: i64 = row.try_get_by_index(0).expect("count");
-        assert_eq!(count, 20_000, "readers see what the writer committed");
+        row.try_get_by_index(0).expect("count")
     }
 
     #[tokio::test]

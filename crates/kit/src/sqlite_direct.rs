@@ -84,6 +84,7 @@ fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::tests::rows_of_t;
     use sea_orm::ConnectionTrait;
 
     async fn writer() -> (tempfile::TempDir, sea_orm::DatabaseConnection) {
@@ -101,18 +102,6 @@ mod tests {
         (dir, writer)
     }
 
-    async fn keys(db: &sea_orm::DatabaseConnection) -> i64 {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "SELECT count(*) FROM t",
-            ))
-            .await
-            .expect("query")
-            .expect("row");
-        row.try_get_by_index(0).expect("count")
-    }
-
     #[tokio::test]
     async fn commits_whole_or_not_at_all_and_the_connection_goes_on() {
         let (_dir, writer) = writer().await;
@@ -125,7 +114,7 @@ mod tests {
         .await
         .expect("commits");
         assert_eq!(written, 1);
-        assert_eq!(keys(&writer).await, 2);
+        assert_eq!(rows_of_t(&writer).await, 2);
 
         let failed = with_transaction(pool, |txn| {
             let mut insert = txn.prepare("INSERT INTO t (k) VALUES (?1)")?;
@@ -134,13 +123,13 @@ mod tests {
         })
         .await;
         assert!(failed.is_err(), "a repeated key fails the transaction");
-        assert_eq!(keys(&writer).await, 2, "nothing of it is kept");
+        assert_eq!(rows_of_t(&writer).await, 2, "nothing of it is kept");
 
         // sqlx goes on using the same (only) connection, inside and outside transactions.
         writer
             .execute_unprepared("INSERT INTO t (k) VALUES ('d')")
             .await
             .expect("sqlx writes after");
-        assert_eq!(keys(&writer).await, 3);
+        assert_eq!(rows_of_t(&writer).await, 3);
     }
 }

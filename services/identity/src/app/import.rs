@@ -169,23 +169,6 @@ impl Importer {
         Ok(events)
     }
 
-    /// The audit events [`Importer::stage_batch_events`] stages, not yet staged.
-    fn batch_events(
-        &self,
-        ctx: &CallContext,
-        resource_type: &str,
-        import_id: &str,
-        lines: impl Iterator<Item = (u64, u64)>,
-    ) -> Vec<AuditEvent> {
-        lines
-            .flat_map(|(first, last)| {
-                let resource_id = format!("{import_id}:{first}-{last}");
-                self.journal
-                    .events(ctx, resource_type, &[], Some(&resource_id), Code::Ok)
-            })
-            .collect()
-    }
-
     /// Commits a group of batches in one transaction: in each, the prepared rows whose
     /// personal ID is not yet registered are registered; `rejected` rows (which did not
     /// decode or whose residences did not check out) are reported with the others. One
@@ -225,7 +208,7 @@ impl Importer {
         let actor = &ctx.principal.id;
         let (inserted, events) = match store.direct_writer() {
             Some(writer) => {
-                let events = self.batch_events(ctx, IMPORT_RESOURCE, import_id, lines);
+                let events = batch_events(ctx, IMPORT_RESOURCE, import_id, lines);
                 let outbox = self.journal.outbox_rows(&events)?;
                 let inserted = store
                     .import_citizens_direct(writer, rows, actor, now, HISTORY_REASON, outbox)
@@ -247,6 +230,21 @@ impl Importer {
         self.journal.committed(events, !inserted.is_empty()).await;
         Ok(outcomes(settled, inserted))
     }
+}
+
+/// The audit events [`Importer::stage_batch_events`] stages, not yet staged.
+fn batch_events(
+    ctx: &CallContext,
+    resource_type: &str,
+    import_id: &str,
+    lines: impl Iterator<Item = (u64, u64)>,
+) -> Vec<AuditEvent> {
+    lines
+        .flat_map(|(first, last)| {
+            let resource_id = format!("{import_id}:{first}-{last}");
+            super::journal::events(ctx, resource_type, &[], Some(&resource_id), Code::Ok)
+        })
+        .collect()
 }
 
 /// A batch of a group as settled before its commit: its first and last lines, the keys

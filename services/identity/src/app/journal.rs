@@ -74,19 +74,6 @@ impl Journal {
         Ok(())
     }
 
-    /// The audit events of a call by `ctx` about each of `subjects` (or one without a
-    /// subject when there are none), not yet staged.
-    pub fn events(
-        &self,
-        ctx: &CallContext,
-        resource_type: &str,
-        subjects: &[&str],
-        resource_id: Option<&str>,
-        outcome: Code,
-    ) -> Vec<AuditEvent> {
-        events(ctx, resource_type, subjects, resource_id, outcome)
-    }
-
     /// The outbox rows of `events`, for a write that inserts them itself in its
     /// transaction (then [`Journal::committed`] once it committed).
     pub fn outbox_rows(&self, events: &[AuditEvent]) -> Result<Vec<OutboxRow>, IdentityError> {
@@ -194,8 +181,10 @@ impl Journal {
     }
 }
 
-/// The events of a call; a refusal (`PERMISSION_DENIED`) carries a deny decision.
-fn events(
+/// The events of a call by `ctx` about each of `subjects` (or one without a subject when
+/// there are none), not yet staged; a refusal (`PERMISSION_DENIED`) carries a deny
+/// decision.
+pub(super) fn events(
     ctx: &CallContext,
     resource_type: &str,
     subjects: &[&str],
