@@ -484,3 +484,38 @@ pub mod api {
         }
     }
 }
+
+/// An identity store on a fresh SQLite file (a pool of `max_connections`, a 64 MiB writer
+/// cache), with the temporary directory that holds it (the file goes with it).
+pub async fn identity_store_on_file(
+    max_connections: u32,
+) -> (tempfile::TempDir, dancu_identity::store::IdentityStore) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("identity.db").display()
+    );
+    let store = dancu_identity::store::IdentityStore::open(&url, max_connections, 64)
+        .await
+        .expect("store");
+    (dir, store)
+}
+
+/// A store row of a citizen (the same person under each personal ID) with a permanent
+/// residence in commune `perm_commune` of province 01, for tests that write the store
+/// directly.
+pub fn citizen_row(personal_id: &str, perm_commune: &str) -> dancu_identity::store::CitizenRow {
+    dancu_identity::store::CitizenRow {
+        personal_id: personal_id.to_owned(),
+        full_name: "Nguyễn Văn An".to_owned(),
+        name_key: "nguyen van an".to_owned(),
+        sex: "male".to_owned(),
+        birth_date: "1990-03-14".to_owned(),
+        birth_year: 1990,
+        life_status: "alive".to_owned(),
+        perm_commune: perm_commune.to_owned(),
+        perm_province: "01".to_owned(),
+        version: 1,
+        ..Default::default()
+    }
+}

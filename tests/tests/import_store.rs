@@ -1,27 +1,19 @@
-//! The store side of the citizen import on SQLite, where its statements are `INSERT OR
-//! FAIL` (no statement journal): a constraint the upsert does not cover, violated in the
-//! middle of a transaction, fails the call; the rollback leaves nothing of the transaction
-//! behind; and the same pooled connection then begins and commits the next import as
-//! usual. Runs on a SQLite file under every backend (the statements differ on PostgreSQL).
+//! The store side of the citizen import on a SQLite file, under every backend (the
+//! statements differ on PostgreSQL). Both ways it writes must fail whole on a constraint
+//! the upsert does not cover, violated in the middle of a transaction, and leave the one
+//! writer connection ready for the next import:
+//! - `import_citizens` in a caller's transaction (multi-row `INSERT OR FAIL`, no statement
+//!   journal; the rollback leaves nothing behind);
+//! - `commit_citizen_import`, which on a SQLite file runs its own transaction directly on
+//!   the writer's handle, with the import's audit outbox rows.
 
-use dancu_identity::store::{CitizenRow, IdentityStore, ImportRow, ResidenceEventRow};
+use dancu_audit_client::OutboxRow;
+use dancu_identity::store::{IdentityStore, ImportRow, ResidenceEventRow};
 use sea_orm::TransactionTrait;
 
 fn row(personal_id: &str, event_id: &str) -> ImportRow {
     ImportRow {
-        citizen: CitizenRow {
-            personal_id: personal_id.to_owned(),
-            full_name: "Nguyễn Văn An".to_owned(),
-            name_key: "nguyen van an".to_owned(),
-            sex: "male".to_owned(),
-            birth_date: "1990-03-14".to_owned(),
-            birth_year: 1990,
-            life_status: "alive".to_owned(),
-            perm_commune: "01001".to_owned(),
-            perm_province: "01".to_owned(),
-            version: 1,
-            ..CitizenRow::default()
-        },
+        citizen: dancu_e2e::citizen_row(personal_id, "01001"),
         residences: vec![ResidenceEventRow {
             seq: 0,
             event_id: event_id.to_owned(),
@@ -42,6 +34,14 @@ fn row(personal_id: &str, event_id: &str) -> ImportRow {
     }
 }
 
+/// One row per personal ID of `ids`, with the residence event ids of `events`.
+fn rows(ids: [&str; 2], events: [&str; 2]) -> Vec<ImportRow> {
+    ids.iter()
+        .zip(events)
+        .map(|(id, event)| row(id, event))
+        .collect()
+}
+
 async fn citizens(store: &IdentityStore, ids: &[&str]) -> usize {
     let mut found = 0;
     for id in ids {
@@ -54,27 +54,16 @@ async fn citizens(store: &IdentityStore, ids: &[&str]) -> usize {
 
 #[tokio::test]
 async fn a_violation_fails_the_import_whole_and_the_connection_imports_again() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("identity.db").display()
-    );
     // Writes run on the file's one writer connection: the retry runs on the connection
     // that saw the violation.
-    let store = IdentityStore::open(&url, 1, 64).await.expect("store");
+    let (_dir, store) = dancu_e2e::identity_store_on_file(1).await;
     let ids = ["001090000001", "001090000002"];
 
     // Two new citizens whose residence events share an id: the citizens go in, the
     // residence statement violates the unique event id.
     let txn = store.begin_write().await.expect("begin");
     let failed = store
-        .import_citizens(
-            &txn,
-            vec![row(ids[0], "e1"), row(ids[1], "e1")],
-            "admin",
-            1,
-            "bulk import",
-        )
+        .import_citizens(&txn, rows(ids, ["e1", "e1"]), "admin", 1, "bulk import")
         .await;
     let error = failed.expect_err("the duplicate event id fails the import");
     assert!(error.to_string().contains("UNIQUE"), "{error}");
@@ -88,13 +77,7 @@ async fn a_violation_fails_the_import_whole_and_the_connection_imports_again() {
         .await
         .expect("begin again on the same connection");
     let inserted = store
-        .import_citizens(
-            &txn,
-            vec![row(ids[0], "e1"), row(ids[1], "e2")],
-            "admin",
-            1,
-            "bulk import",
-        )
+        .import_citizens(&txn, rows(ids, ["e1", "e2"]), "admin", 1, "bulk import")
         .await
         .expect("import");
     txn.commit().await.expect("commit");
@@ -105,4 +88,74 @@ async fn a_violation_fails_the_import_whole_and_the_connection_imports_again() {
     // the failed transaction as open; a plain read-write transaction commits.
     let txn = store.connection().begin().await.expect("begin");
     txn.commit().await.expect("commit");
+}
+
+fn outbox_row(event_id: &str) -> OutboxRow {
+    OutboxRow {
+        event_id: event_id.to_owned(),
+        payload: vec![1, 2, 3],
+        created_us: 1,
+    }
+}
+
+#[tokio::test]
+async fn the_direct_import_commits_whole_with_its_outbox_rows_or_not_at_all() {
+    let (_dir, store) = dancu_e2e::identity_store_on_file(2).await;
+    let ids = ["001090000001", "001090000002"];
+
+    let failed = store
+        .commit_citizen_import(
+            rows(ids, ["e1", "e1"]),
+            "admin",
+            1,
+            "bulk import",
+            vec![outbox_row("audit-1")],
+        )
+        .await;
+    let error = failed.expect_err("the duplicate event id fails the import");
+    assert!(error.to_string().contains("UNIQUE"), "{error}");
+    assert_eq!(citizens(&store, &ids).await, 0, "no citizen is kept");
+    assert_eq!(outbox_rows(&store).await, 0, "no audit row is kept");
+
+    let inserted = store
+        .commit_citizen_import(
+            rows(ids, ["e1", "e2"]),
+            "admin",
+            1,
+            "bulk import",
+            vec![outbox_row("audit-1")],
+        )
+        .await
+        .expect("the writer imports again");
+    assert_eq!(inserted.len(), 2);
+    assert_eq!(citizens(&store, &ids).await, 2);
+    assert_eq!(
+        outbox_rows(&store).await,
+        1,
+        "the audit row committed with them"
+    );
+
+    // Run again, the same rows change nothing; sea-orm's transactions go on as usual on
+    // the writer connection.
+    let again = store
+        .commit_citizen_import(rows(ids, ["e3", "e4"]), "admin", 2, "bulk import", vec![])
+        .await
+        .expect("second run");
+    assert!(again.is_empty(), "nothing new: {again:?}");
+    let txn = store.begin_write().await.expect("begin on the writer");
+    txn.commit().await.expect("commit");
+}
+
+async fn outbox_rows(store: &IdentityStore) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = store.connection();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) FROM audit_outbox",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get_by_index(0).expect("count")
 }

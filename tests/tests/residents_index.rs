@@ -24,31 +24,16 @@ async fn index_sql(store: &IdentityStore) -> String {
 fn citizen(personal_id: &str, temporary: Option<(&str, &str)>) -> CitizenRow {
     let (temp_commune, temp_until) = temporary.unwrap_or(("", ""));
     CitizenRow {
-        personal_id: personal_id.to_owned(),
-        full_name: "Nguyễn Văn An".to_owned(),
-        name_key: "nguyen van an".to_owned(),
-        sex: "male".to_owned(),
-        birth_date: "1990-03-14".to_owned(),
-        birth_year: 1990,
-        life_status: "alive".to_owned(),
-        perm_commune: "01002".to_owned(),
-        perm_province: "01".to_owned(),
         temp_commune: temp_commune.to_owned(),
         temp_province: if temp_commune.is_empty() { "" } else { "01" }.to_owned(),
         temp_until: temp_until.to_owned(),
-        version: 1,
-        ..CitizenRow::default()
+        ..dancu_e2e::citizen_row(personal_id, "01002")
     }
 }
 
 #[tokio::test]
 async fn the_temporary_residents_index_is_partial_used_and_reversible() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("identity.db").display()
-    );
-    let store = IdentityStore::open(&url, 2, 64).await.expect("store");
+    let (_dir, store) = dancu_e2e::identity_store_on_file(2).await;
     assert!(
         index_sql(&store).await.contains("WHERE temp_commune <> ''"),
         "partial after the migrations"

@@ -121,10 +121,9 @@ impl Importer {
     ) -> impl Fn(ImportCandidate) -> Result<PreparedCitizen, RowError> + Send + 'static {
         let units = self.units.clone();
         let actor = ctx.principal.id.clone();
-        let today = today();
         move |candidate| {
             let line = candidate.line;
-            import_row(candidate, units.areas(), today, &actor)
+            import_row(candidate, units.areas(), today(), &actor)
                 .map(|row| PreparedCitizen { line, row })
                 .map_err(|(field, reason)| RowError {
                     line,
@@ -157,15 +156,8 @@ impl Importer {
         import_id: &str,
         lines: impl Iterator<Item = (u64, u64)>,
     ) -> Result<Vec<AuditEvent>, IdentityError> {
-        let mut events = Vec::new();
-        for (first, last) in lines {
-            let resource_id = format!("{import_id}:{first}-{last}");
-            events.extend(
-                self.journal
-                    .stage(txn, ctx, resource_type, &[], Some(&resource_id), Code::Ok)
-                    .await?,
-            );
-        }
+        let events = batch_events(ctx, resource_type, import_id, lines);
+        self.journal.stage_events(txn, &events).await?;
         Ok(events)
     }
 
@@ -203,36 +195,21 @@ impl Importer {
         // along neighbouring pages; the sort is stable, so a personal ID offered twice is
         // still taken from its first row.
         rows.sort_by(|a, b| a.citizen.personal_id.cmp(&b.citizen.personal_id));
-        let store = self.journal.store();
         let lines = settled.iter().map(|(lines, _, _)| *lines);
-        let actor = &ctx.principal.id;
-        let (inserted, events) = match store.direct_writer() {
-            Some(writer) => {
-                let events = batch_events(ctx, IMPORT_RESOURCE, import_id, lines);
-                let outbox = self.journal.outbox_rows(&events)?;
-                let inserted = store
-                    .import_citizens_direct(writer, rows, actor, now, HISTORY_REASON, outbox)
-                    .await?;
-                (inserted, events)
-            }
-            None => {
-                let txn = store.begin_write().await?;
-                let inserted = store
-                    .import_citizens(&txn, rows, actor, now, HISTORY_REASON)
-                    .await?;
-                let events = self
-                    .stage_batch_events(&txn, ctx, IMPORT_RESOURCE, import_id, lines)
-                    .await?;
-                txn.commit().await?;
-                (inserted, events)
-            }
-        };
+        let events = batch_events(ctx, IMPORT_RESOURCE, import_id, lines);
+        let outbox = self.journal.outbox_rows(&events)?;
+        let inserted = self
+            .journal
+            .store()
+            .commit_citizen_import(rows, &ctx.principal.id, now, HISTORY_REASON, outbox)
+            .await?;
         self.journal.committed(events, !inserted.is_empty()).await;
         Ok(outcomes(settled, inserted))
     }
 }
 
-/// The audit events [`Importer::stage_batch_events`] stages, not yet staged.
+/// One audit event per batch of a group (resource id `<import_id>:<first line>-<last
+/// line>`), not yet staged.
 fn batch_events(
     ctx: &CallContext,
     resource_type: &str,

@@ -55,10 +55,20 @@ impl Journal {
         outcome: Code,
     ) -> Result<Vec<AuditEvent>, IdentityError> {
         let events = events(ctx, resource_type, subjects, resource_id, outcome);
-        for event in &events {
+        self.stage_events(txn, &events).await?;
+        Ok(events)
+    }
+
+    /// Stages already-built `events` in `txn`.
+    pub async fn stage_events(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[AuditEvent],
+    ) -> Result<(), IdentityError> {
+        for event in events {
             self.outbox.stage(txn, event).await?;
         }
-        Ok(events)
+        Ok(())
     }
 
     /// Commits `txn`, wakes feed watchers if `fed` (the transaction appended changes),

@@ -8,6 +8,7 @@
 //! residence rows. Re-running an import therefore changes nothing.
 
 use super::{CitizenRow, IdentityStore, ResidenceEventRow};
+use dancu_audit_client::{OUTBOX_TABLE, OutboxRow};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 use std::collections::HashSet;
 
@@ -66,46 +67,81 @@ pub(super) const CITIZEN_COLUMNS: [&str; 36] = [
     "household_id",
 ];
 
-fn citizen_values(row: CitizenRow, out: &mut Vec<Value>) {
-    let text = |s: String| Value::String(Some(s));
-    out.extend([
-        text(row.personal_id),
-        text(row.full_name),
-        text(row.name_key),
-        text(row.sex),
-        text(row.birth_date),
-        Value::Int(Some(row.birth_year)),
-        text(row.place_of_birth),
-        text(row.created_by),
-        Value::BigInt(Some(row.created_us)),
-        Value::BigInt(Some(row.version)),
-        text(row.other_names),
-        text(row.place_of_birth_registration),
-        text(row.home_town),
-        text(row.ethnicity),
-        text(row.religion),
-        text(row.nationality),
-        text(row.blood_type),
-        text(row.old_id_number),
-        text(row.father_id),
-        text(row.mother_id),
-        text(row.spouse_id),
-        text(row.children_ids),
-        text(row.legal_rep_id),
-        text(row.marital_status),
-        text(row.phone),
-        text(row.email),
-        text(row.life_status),
-        text(row.life_status_date),
-        Value::BigInt(Some(row.updated_us)),
-        text(row.updated_by),
-        text(row.perm_commune),
-        text(row.perm_province),
-        text(row.temp_commune),
-        text(row.temp_province),
-        text(row.temp_until),
-        text(row.household_id),
-    ]);
+/// One column value of a row to insert, borrowed from the row: the one list of a table's
+/// values in the order of its columns, which both the multi-row statements here and the
+/// direct SQLite path (`import_direct.rs`) bind.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Field<'a> {
+    /// Text.
+    Text(&'a str),
+    /// A 32-bit integer.
+    Int(i32),
+    /// A 64-bit integer.
+    BigInt(i64),
+    /// A boolean.
+    Bool(bool),
+    /// Bytes.
+    Bytes(&'a [u8]),
+    /// Text or NULL.
+    OptText(Option<&'a str>),
+    /// A 64-bit integer or NULL.
+    OptBigInt(Option<i64>),
+}
+
+impl From<Field<'_>> for Value {
+    fn from(field: Field<'_>) -> Self {
+        match field {
+            Field::Text(s) => Value::String(Some(s.to_owned())),
+            Field::Int(n) => Value::Int(Some(n)),
+            Field::BigInt(n) => Value::BigInt(Some(n)),
+            Field::Bool(b) => Value::Bool(Some(b)),
+            Field::Bytes(b) => Value::Bytes(Some(b.to_vec())),
+            Field::OptText(s) => Value::String(s.map(str::to_owned)),
+            Field::OptBigInt(n) => Value::BigInt(n),
+        }
+    }
+}
+
+/// The values of `row` in the order of [`CITIZEN_COLUMNS`].
+pub(super) fn citizen_fields(row: &CitizenRow) -> [Field<'_>; 36] {
+    [
+        Field::Text(&row.personal_id),
+        Field::Text(&row.full_name),
+        Field::Text(&row.name_key),
+        Field::Text(&row.sex),
+        Field::Text(&row.birth_date),
+        Field::Int(row.birth_year),
+        Field::Text(&row.place_of_birth),
+        Field::Text(&row.created_by),
+        Field::BigInt(row.created_us),
+        Field::BigInt(row.version),
+        Field::Text(&row.other_names),
+        Field::Text(&row.place_of_birth_registration),
+        Field::Text(&row.home_town),
+        Field::Text(&row.ethnicity),
+        Field::Text(&row.religion),
+        Field::Text(&row.nationality),
+        Field::Text(&row.blood_type),
+        Field::Text(&row.old_id_number),
+        Field::Text(&row.father_id),
+        Field::Text(&row.mother_id),
+        Field::Text(&row.spouse_id),
+        Field::Text(&row.children_ids),
+        Field::Text(&row.legal_rep_id),
+        Field::Text(&row.marital_status),
+        Field::Text(&row.phone),
+        Field::Text(&row.email),
+        Field::Text(&row.life_status),
+        Field::Text(&row.life_status_date),
+        Field::BigInt(row.updated_us),
+        Field::Text(&row.updated_by),
+        Field::Text(&row.perm_commune),
+        Field::Text(&row.perm_province),
+        Field::Text(&row.temp_commune),
+        Field::Text(&row.temp_province),
+        Field::Text(&row.temp_until),
+        Field::Text(&row.household_id),
+    ]
 }
 
 /// The columns of an imported citizen's first history entry.
@@ -146,24 +182,68 @@ pub(super) const RESIDENCE_COLUMNS: [&str; 14] = [
     "recorded_by",
 ];
 
-fn residence_values(row: ResidenceEventRow, out: &mut Vec<Value>) {
-    let text = |s: String| Value::String(Some(s));
-    out.extend([
-        text(row.event_id),
-        text(row.personal_id),
-        text(row.kind),
-        text(row.commune_code),
-        text(row.province_code),
-        text(row.address),
-        text(row.start_date),
-        text(row.end_date),
-        text(row.host_name),
-        text(row.supervision),
-        text(row.destination),
-        Value::Bool(Some(row.mandatory)),
-        Value::BigInt(Some(row.recorded_us)),
-        text(row.recorded_by),
-    ]);
+/// The values of `row` in the order of [`RESIDENCE_COLUMNS`].
+pub(super) fn residence_fields(row: &ResidenceEventRow) -> [Field<'_>; 14] {
+    [
+        Field::Text(&row.event_id),
+        Field::Text(&row.personal_id),
+        Field::Text(&row.kind),
+        Field::Text(&row.commune_code),
+        Field::Text(&row.province_code),
+        Field::Text(&row.address),
+        Field::Text(&row.start_date),
+        Field::Text(&row.end_date),
+        Field::Text(&row.host_name),
+        Field::Text(&row.supervision),
+        Field::Text(&row.destination),
+        Field::Bool(row.mandatory),
+        Field::BigInt(row.recorded_us),
+        Field::Text(&row.recorded_by),
+    ]
+}
+
+/// The values of an imported citizen's first history entry, in the order of
+/// [`HISTORY_COLUMNS`]: version 1, changed by `actor` at `now` for `reason`.
+pub(super) fn history_fields<'a>(
+    personal_id: &'a str,
+    now: i64,
+    actor: &'a str,
+    reason: &'a str,
+) -> [Field<'a>; 6] {
+    [
+        Field::Text(personal_id),
+        Field::BigInt(1),
+        Field::BigInt(now),
+        Field::Text(actor),
+        Field::Text(""),
+        Field::Text(reason),
+    ]
+}
+
+/// The values of an imported citizen's `registered` change-feed entry at `now`, in the
+/// order of [`FEED_COLUMNS`].
+pub(super) fn feed_fields(personal_id: &str, now: i64) -> [Field<'_>; 7] {
+    [
+        Field::Text(personal_id),
+        Field::Text("registered"),
+        Field::BigInt(now),
+        Field::Text(""),
+        Field::Text(""),
+        Field::Text(""),
+        Field::Text(""),
+    ]
+}
+
+/// The columns of an audit outbox row a write inserts itself.
+pub(super) const OUTBOX_COLUMNS: [&str; 3] = ["event_id", "payload", "created_us"];
+
+/// The values of `row` in the order of [`OUTBOX_COLUMNS`].
+pub(super) fn outbox_fields(row: &OutboxRow) -> [Field<'_>; 3] {
+    [
+        Field::Text(&row.event_id),
+        Field::Bytes(&row.payload),
+        Field::BigInt(row.created_us),
+    ]
 }
 
 /// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, with the backend's
@@ -238,8 +318,8 @@ impl IdentityStore {
             let mut values = Vec::with_capacity(chunk.len() * CITIZEN_COLUMNS.len());
             let mut chunk_residences = Vec::new();
             for row in chunk {
-                chunk_residences.push((row.citizen.personal_id.clone(), row.residences));
-                citizen_values(row.citizen, &mut values);
+                values.extend(citizen_fields(&row.citizen).map(Value::from));
+                chunk_residences.push((row.citizen.personal_id, row.residences));
             }
             let sql = format!(
                 "{} ON CONFLICT (personal_id) DO NOTHING RETURNING personal_id",
@@ -267,78 +347,116 @@ impl IdentityStore {
         }
         let mut ids: Vec<&String> = inserted.iter().collect();
         ids.sort();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let mut values = Vec::with_capacity(chunk.len() * 6);
-            for id in chunk {
-                values.extend([
-                    Value::String(Some((*id).clone())),
-                    Value::BigInt(Some(1)),
-                    Value::BigInt(Some(now)),
-                    Value::String(Some(actor.to_owned())),
-                    Value::String(Some(String::new())),
-                    Value::String(Some(reason.to_owned())),
-                ]);
-            }
-            let sql = insert_sql(backend, "citizen_history", &HISTORY_COLUMNS, chunk.len());
-            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await?;
-        }
+        insert_all(
+            conn,
+            "citizen_history",
+            &HISTORY_COLUMNS,
+            ids.iter().map(|id| history_fields(id, now, actor, reason)),
+        )
+        .await?;
         if !ids.is_empty() && backend == DatabaseBackend::Postgres {
             conn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})"))
                 .await?;
         }
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let mut values = Vec::with_capacity(chunk.len() * 8);
-            for id in chunk {
-                values.extend([
-                    Value::String(Some((*id).clone())),
-                    Value::String(Some("registered".to_owned())),
-                    Value::BigInt(Some(now)),
-                    Value::String(Some(String::new())),
-                    Value::String(Some(String::new())),
-                    Value::String(Some(String::new())),
-                    Value::String(Some(String::new())),
-                ]);
-            }
-            let sql = insert_sql(backend, "change_events", &FEED_COLUMNS, chunk.len());
-            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await?;
-        }
+        insert_all(
+            conn,
+            "change_events",
+            &FEED_COLUMNS,
+            ids.iter().map(|id| feed_fields(id, now)),
+        )
+        .await?;
         insert_all(
             conn,
             "residence_events",
             &RESIDENCE_COLUMNS,
-            residences,
-            residence_values,
+            residences.iter().map(residence_fields),
         )
         .await?;
         Ok(inserted)
     }
 }
 
-/// Inserts `rows` into `table`, [`ROWS_PER_STATEMENT`] rows a statement, each row's values
-/// (in the order of `columns`) written by `values`.
-pub(super) async fn insert_all<C: ConnectionTrait, R>(
+/// Inserts `rows` (each its values in the order of `columns`) into `table`,
+/// [`ROWS_PER_STATEMENT`] rows a statement.
+///
+/// The values are bound before the returned future starts, so the future holds no borrowed
+/// row and no closure of the caller's (which would keep it from being `Send`).
+pub(super) fn insert_all<'a, C: ConnectionTrait, const N: usize>(
     conn: &C,
     table: &str,
-    columns: &[&str],
-    rows: impl IntoIterator<Item = R>,
-    values: fn(R, &mut Vec<Value>),
-) -> Result<(), DbErr> {
+    columns: &[&str; N],
+    rows: impl IntoIterator<Item = [Field<'a>; N]>,
+) -> impl Future<Output = Result<(), DbErr>> + Send {
     let backend = conn.get_database_backend();
+    let statements: Vec<Statement> = bound_chunks(rows)
+        .into_iter()
+        .map(|(count, values)| {
+            let sql = insert_sql(backend, table, columns, count);
+            Statement::from_sql_and_values(backend, sql, values)
+        })
+        .collect();
+    async move {
+        for statement in statements {
+            conn.execute_raw(statement).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `rows` as the values of successive statements of at most [`ROWS_PER_STATEMENT`] rows:
+/// (rows in the statement, their values in order).
+pub(super) fn bound_chunks<'a, const N: usize>(
+    rows: impl IntoIterator<Item = [Field<'a>; N]>,
+) -> Vec<(usize, Vec<Value>)> {
+    let mut chunks = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut bound = Vec::with_capacity(ROWS_PER_STATEMENT * columns.len());
+        let mut values = Vec::with_capacity(ROWS_PER_STATEMENT * N);
         let mut count = 0;
         for row in rows.by_ref().take(ROWS_PER_STATEMENT) {
-            values(row, &mut bound);
+            values.extend(row.map(Value::from));
             count += 1;
         }
-        let sql = insert_sql(backend, table, columns, count);
-        conn.execute_raw(Statement::from_sql_and_values(backend, sql, bound))
-            .await?;
+        chunks.push((count, values));
     }
-    Ok(())
+    chunks
+}
+
+impl IdentityStore {
+    /// Imports `rows` as [`IdentityStore::import_citizens`] does (by `actor` at `now`,
+    /// with `reason` in each first history entry) together with `outbox`, the import's
+    /// audit outbox rows, in one transaction of its own, committed before this returns.
+    /// Returns the personal IDs newly registered.
+    ///
+    /// On a SQLite file it runs directly on the writer connection (`import_direct.rs`);
+    /// otherwise through [`IdentityStore::import_citizens`] in a write transaction.
+    pub async fn commit_citizen_import(
+        &self,
+        rows: Vec<ImportRow>,
+        actor: &str,
+        now: i64,
+        reason: &str,
+        outbox: Vec<OutboxRow>,
+    ) -> Result<HashSet<String>, DbErr> {
+        if let Some(checkpointer) = &self.checkpointer {
+            let inserted = self
+                .import_citizens_direct(rows, actor, now, reason, outbox)
+                .await?;
+            checkpointer.wake();
+            return Ok(inserted);
+        }
+        let txn = self.begin_write().await?;
+        let inserted = self.import_citizens(&txn, rows, actor, now, reason).await?;
+        insert_all(
+            &txn,
+            OUTBOX_TABLE,
+            &OUTBOX_COLUMNS,
+            outbox.iter().map(outbox_fields),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(inserted)
+    }
 }
 
 #[cfg(test)]

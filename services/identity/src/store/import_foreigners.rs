@@ -4,9 +4,9 @@
 //! NOTHING RETURNING id`, so the insert itself tells which rows are new; only their
 //! declarations are inserted. Re-running an import therefore changes nothing.
 
-use super::import::{ROWS_PER_STATEMENT, insert_all, insert_sql};
+use super::import::{Field, bound_chunks, insert_all, insert_sql};
 use super::{DeclarationRow, ForeignerRow, IdentityStore};
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
 use std::collections::HashSet;
 
 /// One foreigner to import, with their declaration if the source has one.
@@ -35,24 +35,24 @@ const FOREIGNER_COLUMNS: [&str; 14] = [
     "version",
 ];
 
-fn foreigner_values(row: ForeignerRow, out: &mut Vec<Value>) {
-    let text = |s: String| Value::String(Some(s));
-    out.extend([
-        text(row.id),
-        text(row.nationality),
-        text(row.passport_number),
-        text(row.full_name),
-        text(row.name_key),
-        text(row.sex),
-        text(row.birth_date),
-        text(row.document_kind),
-        text(row.document_number),
-        text(row.document_valid_from),
-        Value::String(row.document_valid_until),
-        text(row.created_by),
-        Value::BigInt(Some(row.created_us)),
-        Value::BigInt(Some(row.version)),
-    ]);
+/// The values of `row` in the order of [`FOREIGNER_COLUMNS`].
+fn foreigner_fields(row: &ForeignerRow) -> [Field<'_>; 14] {
+    [
+        Field::Text(&row.id),
+        Field::Text(&row.nationality),
+        Field::Text(&row.passport_number),
+        Field::Text(&row.full_name),
+        Field::Text(&row.name_key),
+        Field::Text(&row.sex),
+        Field::Text(&row.birth_date),
+        Field::Text(&row.document_kind),
+        Field::Text(&row.document_number),
+        Field::Text(&row.document_valid_from),
+        Field::OptText(row.document_valid_until.as_deref()),
+        Field::Text(&row.created_by),
+        Field::BigInt(row.created_us),
+        Field::BigInt(row.version),
+    ]
 }
 
 const DECLARATION_COLUMNS: [&str; 13] = [
@@ -71,23 +71,23 @@ const DECLARATION_COLUMNS: [&str; 13] = [
     "declared_by",
 ];
 
-fn declaration_values(row: DeclarationRow, out: &mut Vec<Value>) {
-    let text = |s: String| Value::String(Some(s));
-    out.extend([
-        text(row.id),
-        text(row.foreigner_id),
-        text(row.host_name),
-        text(row.commune_code),
-        text(row.address),
-        Value::BigInt(Some(row.arrival_us)),
-        Value::BigInt(Some(row.planned_departure_us)),
-        Value::BigInt(Some(row.end_us)),
-        Value::Bool(Some(row.remote_area)),
-        Value::BigInt(Some(row.received_us)),
-        Value::Bool(Some(row.late)),
-        Value::BigInt(row.checked_out_us),
-        text(row.declared_by),
-    ]);
+/// The values of `row` in the order of [`DECLARATION_COLUMNS`].
+fn declaration_fields(row: &DeclarationRow) -> [Field<'_>; 13] {
+    [
+        Field::Text(&row.id),
+        Field::Text(&row.foreigner_id),
+        Field::Text(&row.host_name),
+        Field::Text(&row.commune_code),
+        Field::Text(&row.address),
+        Field::BigInt(row.arrival_us),
+        Field::BigInt(row.planned_departure_us),
+        Field::BigInt(row.end_us),
+        Field::Bool(row.remote_area),
+        Field::BigInt(row.received_us),
+        Field::Bool(row.late),
+        Field::OptBigInt(row.checked_out_us),
+        Field::Text(&row.declared_by),
+    ]
 }
 
 impl IdentityStore {
@@ -101,19 +101,9 @@ impl IdentityStore {
         rows: Vec<ForeignerImportRow>,
     ) -> Result<HashSet<String>, DbErr> {
         let backend = conn.get_database_backend();
-        let (foreigners, declarations): (Vec<ForeignerRow>, Vec<Option<DeclarationRow>>) = rows
-            .into_iter()
-            .map(|row| (row.foreigner, row.declaration))
-            .unzip();
         let mut inserted = HashSet::new();
-        let mut foreigners = foreigners.into_iter().peekable();
-        while foreigners.peek().is_some() {
-            let mut values = Vec::with_capacity(ROWS_PER_STATEMENT * FOREIGNER_COLUMNS.len());
-            let mut count = 0;
-            for row in foreigners.by_ref().take(ROWS_PER_STATEMENT) {
-                foreigner_values(row, &mut values);
-                count += 1;
-            }
+        for (count, values) in bound_chunks(rows.iter().map(|row| foreigner_fields(&row.foreigner)))
+        {
             let sql = format!(
                 "{} ON CONFLICT (nationality, passport_number) DO NOTHING RETURNING id",
                 insert_sql(backend, "foreigners", &FOREIGNER_COLUMNS, count)
@@ -126,16 +116,15 @@ impl IdentityStore {
             }
         }
         // Only the foreigners just inserted get their declarations.
-        let declarations = declarations
-            .into_iter()
-            .flatten()
+        let declarations = rows
+            .iter()
+            .filter_map(|row| row.declaration.as_ref())
             .filter(|d| inserted.contains(&d.foreigner_id));
         insert_all(
             conn,
             "accommodation_declarations",
             &DECLARATION_COLUMNS,
-            declarations,
-            declaration_values,
+            declarations.map(declaration_fields),
         )
         .await?;
         Ok(inserted)

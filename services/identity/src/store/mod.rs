@@ -82,7 +82,7 @@ pub struct IdentityStore {
     /// ([`dancu_kit::db::connect_sqlite_writer`]), otherwise the pool.
     writer: DatabaseConnection,
     /// On a SQLite file, what copies the writer's WAL into the database file; bulk imports
-    /// then run directly on the writer ([`IdentityStore::direct_writer`]).
+    /// then run directly on the writer ([`IdentityStore::commit_citizen_import`]).
     checkpointer: Option<Arc<Checkpointer>>,
 }
 
