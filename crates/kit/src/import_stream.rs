@@ -6,7 +6,8 @@
 use crate::error::invalid_field;
 use dancu_proto::common::v1 as common;
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc};
 use tonic::{Status, Streaming};
 
 /// The batch size rule of an import RPC.
@@ -88,6 +89,86 @@ impl<C, E> Default for Batch<C, E> {
     }
 }
 
+/// A batch read from the stream, or the error that ended it.
+pub type ReadBatch<C, E> = Result<Batch<C, E>, Status>;
+
+/// The queue of batches read but not yet taken for a commit, bounded by rows, not by
+/// batches: while `max_rows` rows wait, the reader waits too. A bound in rows keeps the
+/// memory of an import stream the same whatever batch size the client asks for, and lets
+/// a group of commits reach `max_rows` rows at any batch size (a bound of 16 batches had
+/// capped groups at 16 batches, whatever `import_group_rows` said). A batch larger than
+/// the bound waits for an empty queue.
+pub fn waiting_batches<C, E>(max_rows: usize) -> (BatchSender<C, E>, BatchReceiver<C, E>) {
+    let max_rows = u32::try_from(max_rows.max(1)).unwrap_or(u32::MAX);
+    let room = Arc::new(Semaphore::new(max_rows as usize));
+    // Unbounded as a channel: the semaphore bounds it.
+    let (tx, rx) = mpsc::unbounded_channel();
+    (
+        BatchSender {
+            tx,
+            room: room.clone(),
+            max_rows,
+        },
+        BatchReceiver { rx, room },
+    )
+}
+
+/// The reading side of [`waiting_batches`].
+pub struct BatchSender<C, E> {
+    tx: mpsc::UnboundedSender<(ReadBatch<C, E>, u32)>,
+    room: Arc<Semaphore>,
+    max_rows: u32,
+}
+
+impl<C, E> BatchSender<C, E> {
+    /// Queues `batch` once there is room for its rows; `false` if the committing side is
+    /// gone.
+    pub async fn send(&self, batch: ReadBatch<C, E>) -> bool {
+        let rows = batch.as_ref().map_or(0, |b| b.rows.min(self.max_rows));
+        match self.room.acquire_many(rows).await {
+            // The room comes back when the batch is taken (`BatchReceiver::recv`).
+            Ok(permit) => permit.forget(),
+            Err(_) => return false,
+        }
+        self.tx.send((batch, rows)).is_ok()
+    }
+}
+
+/// The committing side of [`waiting_batches`].
+pub struct BatchReceiver<C, E> {
+    rx: mpsc::UnboundedReceiver<(ReadBatch<C, E>, u32)>,
+    room: Arc<Semaphore>,
+}
+
+impl<C, E> BatchReceiver<C, E> {
+    /// The next batch, once one waits; `None` once the reader is done and every batch was
+    /// taken.
+    pub async fn recv(&mut self) -> Option<ReadBatch<C, E>> {
+        let taken = self.rx.recv().await;
+        self.made_room(taken)
+    }
+
+    /// The next batch if one is waiting now.
+    pub fn try_recv(&mut self) -> Option<ReadBatch<C, E>> {
+        let taken = self.rx.try_recv().ok();
+        self.made_room(taken)
+    }
+
+    /// Gives the rows of a batch taken back to the reader.
+    fn made_room(&self, taken: Option<(ReadBatch<C, E>, u32)>) -> Option<ReadBatch<C, E>> {
+        let (batch, rows) = taken?;
+        self.room.add_permits(rows as usize);
+        Some(batch)
+    }
+}
+
+impl<C, E> Drop for BatchReceiver<C, E> {
+    /// Wakes a reader waiting for room: nothing will be taken any more.
+    fn drop(&mut self) {
+        self.room.close();
+    }
+}
+
 /// Reads the client's rows into batches of the size its first message asks for, decoding
 /// each with `decode`, and sends them to `batches`. `header` gives a row's line number and
 /// requested batch size. A malformed stream (a batch size out of range or set after the
@@ -98,7 +179,7 @@ pub async fn read_batches<R, C, E>(
     limits: BatchLimits,
     header: impl Fn(&R) -> (u64, u32),
     mut decode: impl FnMut(R) -> Result<C, Vec<E>>,
-    batches: mpsc::Sender<Result<Batch<C, E>, Status>>,
+    batches: BatchSender<C, E>,
 ) {
     let mut batch_size = 0u32;
     let mut previous_line = 0u64;
@@ -156,7 +237,7 @@ pub async fn read_batches<R, C, E>(
             Ok(candidate) => batch.candidates.push(candidate),
             Err(errors) => batch.rejected.extend(errors),
         }
-        if batch.rows >= batch_size && batches.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+        if batch.rows >= batch_size && !batches.send(Ok(std::mem::take(&mut batch))).await {
             return;
         }
     }
@@ -170,7 +251,7 @@ pub async fn read_batches<R, C, E>(
 /// can be committed together. A stream error ends the group and comes with it, after the
 /// batches read before it. `None` once the stream is over and every batch was taken.
 pub async fn next_group<C, E>(
-    batches: &mut mpsc::Receiver<Result<Batch<C, E>, Status>>,
+    batches: &mut BatchReceiver<C, E>,
     max_rows: usize,
 ) -> Option<(Vec<Batch<C, E>>, Option<Status>)> {
     let mut group = Vec::new();
@@ -188,8 +269,8 @@ pub async fn next_group<C, E>(
             return Some((group, None));
         }
         match batches.try_recv() {
-            Ok(waiting) => next = waiting,
-            Err(_) => return Some((group, None)),
+            Some(waiting) => next = waiting,
+            None => return Some((group, None)),
         }
     }
 }
@@ -198,7 +279,7 @@ pub async fn next_group<C, E>(
 mod tests {
     use super::*;
 
-    fn batch(first_line: u64, rows: u32) -> Result<Batch<(), ()>, Status> {
+    fn batch(first_line: u64, rows: u32) -> ReadBatch<(), ()> {
         Ok(Batch {
             first_line,
             last_line: first_line + u64::from(rows) - 1,
@@ -213,14 +294,12 @@ mod tests {
 
     #[tokio::test]
     async fn groups_take_waiting_batches_up_to_the_row_bound_and_end_at_an_error() {
-        let (tx, mut rx) = mpsc::channel(8);
+        let (tx, mut rx) = waiting_batches(100);
         for b in [batch(1, 3), batch(4, 3), batch(7, 3), batch(10, 1)] {
-            tx.send(b).await.unwrap();
+            assert!(tx.send(b).await);
         }
-        tx.send(Err(Status::invalid_argument("line")))
-            .await
-            .unwrap();
-        tx.send(batch(11, 1)).await.unwrap();
+        assert!(tx.send(Err(Status::invalid_argument("line"))).await);
+        assert!(tx.send(batch(11, 1)).await);
 
         let (group, failure) = next_group(&mut rx, 5).await.unwrap();
         assert_eq!(
@@ -238,14 +317,57 @@ mod tests {
         assert!(failure.is_none());
         assert!(next_group(&mut rx, 5).await.is_none(), "the stream is over");
 
-        let (tx, mut rx) = mpsc::channel(8);
-        tx.send(batch(1, 1)).await.unwrap();
-        tx.send(batch(2, 1)).await.unwrap();
+        let (tx, mut rx) = waiting_batches(100);
+        assert!(tx.send(batch(1, 1)).await);
+        assert!(tx.send(batch(2, 1)).await);
         let (group, _) = next_group(&mut rx, 1).await.unwrap();
         assert_eq!(
             firsts(&group),
             [1],
             "a bound of one row commits every batch alone"
         );
+    }
+
+    /// Whether `send` finishes within 50 ms (it waits for room otherwise).
+    async fn sent(tx: &BatchSender<(), ()>, batch: ReadBatch<(), ()>) -> bool {
+        let sending = tx.send(batch);
+        tokio::time::timeout(std::time::Duration::from_millis(50), sending)
+            .await
+            .is_ok_and(|queued| queued)
+    }
+
+    #[tokio::test]
+    async fn the_reader_waits_while_the_bound_in_rows_is_waiting() {
+        let (tx, mut rx) = waiting_batches(10);
+        assert!(sent(&tx, batch(1, 4)).await);
+        assert!(sent(&tx, batch(5, 6)).await);
+        assert!(!sent(&tx, batch(11, 1)).await, "ten rows wait: no room");
+        // Taking the first batch gives its four rows back.
+        assert_eq!(rx.recv().await.unwrap().unwrap().first_line, 1);
+        assert!(sent(&tx, batch(11, 4)).await);
+        assert!(!sent(&tx, batch(15, 1)).await);
+
+        // Any batch size: fifty batches of one row wait where ten rows may.
+        let (tx, mut rx) = waiting_batches(50);
+        for line in 1..=50 {
+            assert!(sent(&tx, batch(line, 1)).await);
+        }
+        let (group, _) = next_group(&mut rx, 50).await.unwrap();
+        assert_eq!(group.len(), 50, "one group takes them all");
+
+        // A batch beyond the bound waits for an empty queue, then goes.
+        let (tx, mut rx) = waiting_batches(10);
+        assert!(sent(&tx, batch(1, 25)).await);
+        assert!(!sent(&tx, batch(26, 25)).await);
+        assert_eq!(rx.recv().await.unwrap().unwrap().rows, 25);
+        assert!(sent(&tx, batch(26, 25)).await);
+
+        // A reader waiting for room stops when the committing side is gone.
+        let (tx, rx) = waiting_batches(10);
+        assert!(sent(&tx, batch(1, 10)).await);
+        let waiting = tokio::spawn(async move { tx.send(batch(11, 1)).await });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        drop(rx);
+        assert!(!waiting.await.unwrap(), "nothing will commit it");
     }
 }

@@ -17,7 +17,7 @@ use dancu_kit::auth::principal;
 use dancu_kit::call::CallContext;
 use dancu_kit::convert::date_from_proto;
 use dancu_kit::error::FieldViolations;
-use dancu_kit::import_stream::{self, Batch, BatchLimits};
+use dancu_kit::import_stream::{self, Batch, BatchLimits, BatchReceiver};
 use dancu_proto::common::v1::ImportBatchResult;
 use dancu_proto::identity::v1 as pb;
 use dancu_proto::identity::v1::import_service_server::ImportService;
@@ -34,12 +34,6 @@ const LIMITS: BatchLimits = BatchLimits {
     default: 500,
     max: 10_000,
 };
-/// Decoded batches that may wait for the committing task: enough for a group to reach the
-/// default `import_group_rows` (32,768) at `dancu import`'s default batch of 2,000 rows (8
-/// capped groups at 16,000 rows: 1,000,000 citizens imported in 66.8–69.9 s against
-/// 75.8–85.2 s, `docs/benchmarks.md`). The price is memory: up to 16 decoded batches per
-/// import stream (160,000 rows at the largest batch size).
-const WAITING_BATCHES: usize = 16;
 
 /// The acknowledgements streamed back to the caller.
 type Acks = Pin<Box<dyn Stream<Item = Result<ImportBatchResult, Status>> + Send>>;
@@ -161,7 +155,11 @@ impl ImportApi {
         let ctx = admin_context(caller, K::RPC, address);
         self.importer.authorize(&ctx, K::RESOURCE).await?;
         let rows = request.into_inner();
-        let (batches_tx, batches_rx) = mpsc::channel(WAITING_BATCHES);
+        // Rows decoded while a group commits wait for the next one: up to a group's worth
+        // (`import_group_rows`), so that the next group can be full at any batch size. An
+        // import stream holds at most two groups of rows (one waiting, one committing)
+        // and the batch being read.
+        let (batches_tx, batches_rx) = import_stream::waiting_batches(self.group_rows);
         let (results_tx, results_rx) = mpsc::channel(8);
         tokio::spawn(import_stream::read_batches(
             rows,
@@ -216,7 +214,7 @@ impl Committer {
     async fn run<K: ImportKind>(
         self,
         group_rows: usize,
-        mut batches: mpsc::Receiver<Result<Batch<K::Candidate, RowError>, Status>>,
+        mut batches: BatchReceiver<K::Candidate, RowError>,
     ) {
         while let Some((group, failure)) = import_stream::next_group(&mut batches, group_rows).await
         {

@@ -52,8 +52,8 @@ impl ImportApi {
     }
 }
 
-/// Rows read, decoded and waiting to be committed together.
-type Batch = import_stream::Batch<SubjectCandidate, RowError>;
+/// Batches read and decoded, waiting for their commit.
+type WaitingBatches = import_stream::BatchReceiver<SubjectCandidate, RowError>;
 
 #[tonic::async_trait]
 impl ImportService for ImportApi {
@@ -76,7 +76,8 @@ impl ImportService for ImportApi {
         };
         let granted = self.importer.authorize(&ctx).await?;
         let rows = request.into_inner();
-        let (batches_tx, batches_rx) = mpsc::channel::<Result<Batch, Status>>(2);
+        // Batches commit one by one: two of the largest may wait.
+        let (batches_tx, batches_rx) = import_stream::waiting_batches(2 * LIMITS.max as usize);
         let (results_tx, results_rx) = mpsc::channel(8);
         tokio::spawn(import_stream::read_batches(
             rows,
@@ -101,7 +102,7 @@ async fn commit_batches(
     importer: Arc<SubjectImporter>,
     ctx: CallContext,
     granted: Authorization,
-    mut batches: mpsc::Receiver<Result<Batch, Status>>,
+    mut batches: WaitingBatches,
     results: mpsc::Sender<Result<ImportBatchResult, Status>>,
 ) {
     let import_id = uuid::Uuid::now_v7().to_string();
