@@ -9,7 +9,8 @@
 
 use dancu_audit_client::OutboxRow;
 use dancu_identity::store::{IdentityStore, ImportRow, ResidenceEventRow};
-use sea_orm::TransactionTrait;
+use sea_orm::{DbErr, TransactionTrait};
+use std::collections::HashSet;
 
 fn row(personal_id: &str, event_id: &str) -> ImportRow {
     ImportRow {
@@ -98,33 +99,33 @@ fn outbox_row(event_id: &str) -> OutboxRow {
     }
 }
 
+/// `commit_citizen_import` of `rows(ids, events)` by `admin` at `now`, with one audit
+/// outbox row per id of `outbox`.
+async fn commit(
+    store: &IdentityStore,
+    ids: [&str; 2],
+    events: [&str; 2],
+    now: i64,
+    outbox: &[&str],
+) -> Result<HashSet<String>, DbErr> {
+    let outbox = outbox.iter().map(|id| outbox_row(id)).collect();
+    store
+        .commit_citizen_import(rows(ids, events), "admin", now, "bulk import", outbox)
+        .await
+}
+
 #[tokio::test]
 async fn the_direct_import_commits_whole_with_its_outbox_rows_or_not_at_all() {
     let (_dir, store) = dancu_e2e::identity_store_on_file(2).await;
     let ids = ["001090000001", "001090000002"];
 
-    let failed = store
-        .commit_citizen_import(
-            rows(ids, ["e1", "e1"]),
-            "admin",
-            1,
-            "bulk import",
-            vec![outbox_row("audit-1")],
-        )
-        .await;
+    let failed = commit(&store, ids, ["e1", "e1"], 1, &["audit-1"]).await;
     let error = failed.expect_err("the duplicate event id fails the import");
     assert!(error.to_string().contains("UNIQUE"), "{error}");
     assert_eq!(citizens(&store, &ids).await, 0, "no citizen is kept");
     assert_eq!(outbox_rows(&store).await, 0, "no audit row is kept");
 
-    let inserted = store
-        .commit_citizen_import(
-            rows(ids, ["e1", "e2"]),
-            "admin",
-            1,
-            "bulk import",
-            vec![outbox_row("audit-1")],
-        )
+    let inserted = commit(&store, ids, ["e1", "e2"], 1, &["audit-1"])
         .await
         .expect("the writer imports again");
     assert_eq!(inserted.len(), 2);
@@ -137,8 +138,7 @@ async fn the_direct_import_commits_whole_with_its_outbox_rows_or_not_at_all() {
 
     // Run again, the same rows change nothing; sea-orm's transactions go on as usual on
     // the writer connection.
-    let again = store
-        .commit_citizen_import(rows(ids, ["e3", "e4"]), "admin", 2, "bulk import", vec![])
+    let again = commit(&store, ids, ["e3", "e4"], 2, &[])
         .await
         .expect("second run");
     assert!(again.is_empty(), "nothing new: {again:?}");

@@ -58,8 +58,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 /// Why one connection: in WAL mode, a SQLite connection throws its whole page cache away
 /// whenever another connection has committed since its last transaction, so writes spread
 /// over a pool each start cold. A connection through which all writes pass keeps its cache,
-/// however large, and a bulk import can run directly on it (`crate::sqlite_direct`). SQLite admits one writer at a time anyway, so writers now
-/// queue for this connection (as long as the busy timeout) instead of for the file's lock.
+/// however large, and a bulk import can run directly on it (`crate::sqlite_direct`).
+/// SQLite admits one writer at a time anyway, so writers now queue for this connection (as
+/// long as the busy timeout) instead of for the file's lock.
 pub async fn connect_sqlite_writer(
     url: &str,
     cache_mib: u32,
