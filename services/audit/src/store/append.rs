@@ -38,9 +38,18 @@ const SQLITE_LEAF_ROWS: usize = 500;
 const SQLITE_IDS: usize = 500;
 /// Page cache of the writer connection, in KiB (the log's indexes are hot for it alone).
 const WRITER_CACHE_KIB: u32 = 64 * 1024;
-/// WAL pages after which the writer checkpoints by itself (the fallback when the
-/// background checkpointer falls behind; SQLite's default is 1,000).
-const WRITER_AUTOCHECKPOINT_PAGES: u32 = 20_000;
+/// WAL bytes after which the writer checkpoints by itself (the fallback when the
+/// background checkpointer falls behind; SQLite's default is 1,000 pages).
+const WRITER_AUTOCHECKPOINT_BYTES: u64 = 80 << 20;
+
+/// Opens the writer connection with `options` and its automatic checkpoint.
+async fn connect_writer(options: &SqliteConnectOptions) -> Result<SqliteConnection, DbErr> {
+    let mut conn = options.connect().await.map_err(sqlx_conn_err)?;
+    dancu_kit::db::set_wal_autocheckpoint(&mut conn, WRITER_AUTOCHECKPOINT_BYTES)
+        .await
+        .map_err(sqlx_conn_err)?;
+    Ok(conn)
+}
 
 /// The connection appends run on, with the channel that wakes the checkpointer.
 pub(super) struct SqliteWriter {
@@ -65,12 +74,8 @@ impl SqliteWriter {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
-            .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-            .pragma(
-                "wal_autocheckpoint",
-                WRITER_AUTOCHECKPOINT_PAGES.to_string(),
-            );
-        let conn = options.connect().await.map_err(sqlx_conn_err)?;
+            .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"));
+        let conn = connect_writer(&options).await?;
         let checkpointer = Checkpointer::spawn(pool.clone());
         Ok(Some(Self {
             conn: tokio::sync::Mutex::new(Some(conn)),
@@ -90,7 +95,7 @@ impl SqliteWriter {
         let mut slot = self.conn.lock().await;
         let conn = match slot.as_mut() {
             Some(conn) => conn,
-            None => slot.insert(self.options.connect().await.map_err(sqlx_conn_err)?),
+            None => slot.insert(connect_writer(&self.options).await?),
         };
         let result = work(conn).await;
         if result.is_err()

@@ -194,7 +194,7 @@ impl Importer {
         // In personal-ID order, the inserts into the indexes that lead with it descend
         // along neighbouring pages; the sort is stable, so a personal ID offered twice is
         // still taken from its first row.
-        rows.sort_by(|a, b| a.citizen.personal_id.cmp(&b.citizen.personal_id));
+        let rows = sorted_by_key(rows, |row| &row.citizen.personal_id);
         let lines = settled.iter().map(|(lines, _, _)| *lines);
         let events = batch_events(ctx, IMPORT_RESOURCE, import_id, lines);
         let outbox = self.journal.outbox_rows(&events)?;
@@ -241,6 +241,19 @@ pub(super) fn outcomes(settled: Vec<Settled>, mut inserted: HashSet<String>) -> 
                 errors,
             }
         })
+        .collect()
+}
+
+/// `rows` sorted by `key`, stably (of two rows with one key, the first stays first). The
+/// positions are sorted, then each row is moved once: sorting the rows themselves moved
+/// each of these large structs a dozen times, 2.5 % of the commit task's samples.
+fn sorted_by_key<T>(rows: Vec<T>, key: impl Fn(&T) -> &str) -> Vec<T> {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| key(&rows[a]).cmp(key(&rows[b])));
+    let mut slots: Vec<Option<T>> = rows.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|position| slots[position].take())
         .collect()
 }
 
@@ -333,4 +346,19 @@ fn import_row(
         citizen: std::mem::take(&mut row),
         residences: events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sorted_by_key;
+
+    #[test]
+    fn rows_are_sorted_by_key_and_a_repeated_key_keeps_its_first_row_first() {
+        let rows = vec![("c", 1), ("a", 2), ("c", 3), ("b", 4), ("a", 5)];
+        assert_eq!(
+            sorted_by_key(rows, |row| row.0),
+            vec![("a", 2), ("a", 5), ("b", 4), ("c", 1), ("c", 3)]
+        );
+        assert!(sorted_by_key(Vec::<(&str, i32)>::new(), |row| row.0).is_empty());
+    }
 }

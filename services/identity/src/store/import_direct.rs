@@ -46,6 +46,25 @@ fn prepare<'c>(
     txn.prepare(&format!("{sql}{tail}"))
 }
 
+/// How many rows ahead of the one being inserted [`prefetch`] reaches.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Asks the CPU to start loading the bytes of `fields` into its cache.
+///
+/// A group's strings were decoded on another thread up to a group earlier and are cold by
+/// the time they are bound; SQLite's copy of them stalled on memory for a tenth of the
+/// commit. Asked for a few rows ahead, the loads overlap the inserts of the rows between.
+fn prefetch(fields: &[Field<'_>]) {
+    for field in fields {
+        let bytes = match *field {
+            Field::Text(s) | Field::OptText(Some(s)) => s.as_bytes(),
+            Field::Bytes(b) => b,
+            _ => continue,
+        };
+        sqlite_direct::prefetch(bytes);
+    }
+}
+
 /// Binds `fields` and steps; the number of rows inserted.
 fn insert<const N: usize>(
     statement: &mut Statement<'_>,
@@ -71,7 +90,10 @@ impl IdentityStore {
             let mut new_rows = Vec::with_capacity(rows.len());
             let tail = " ON CONFLICT (personal_id) DO NOTHING";
             let mut citizen = prepare(txn, "citizens", &CITIZEN_COLUMNS, tail)?;
-            for row in &rows {
+            for (index, row) in rows.iter().enumerate() {
+                if let Some(ahead) = rows.get(index + PREFETCH_AHEAD) {
+                    prefetch(&citizen_fields(&ahead.citizen));
+                }
                 // A personal ID already registered, or repeated within the group, changes
                 // nothing the second time.
                 if insert(&mut citizen, citizen_fields(&row.citizen))? == 1 {
@@ -89,7 +111,11 @@ impl IdentityStore {
                 insert(&mut feed, feed_fields(&row.citizen.personal_id, now))?;
             }
             let mut residence = prepare(txn, "residence_events", &RESIDENCE_COLUMNS, "")?;
-            for event in new_rows.iter().flat_map(|row| &row.residences) {
+            let events: Vec<_> = new_rows.iter().flat_map(|row| &row.residences).collect();
+            for (index, event) in events.iter().enumerate() {
+                if let Some(ahead) = events.get(index + PREFETCH_AHEAD) {
+                    prefetch(&residence_fields(ahead));
+                }
                 insert(&mut residence, residence_fields(event))?;
             }
             let mut staged = prepare(txn, OUTBOX_TABLE, &OUTBOX_COLUMNS, "")?;
