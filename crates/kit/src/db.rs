@@ -268,16 +268,22 @@ pub(crate) mod tests {
 
     /// `PRAGMA name` on `db`, as an integer.
     async fn pragma(db: &DatabaseConnection, name: &str) -> i64 {
-        use sea_orm::ConnectionTrait;
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                format!("PRAGMA {name}"),
-            ))
+        integer(db, &format!("PRAGMA {name}")).await
+    }
+
+    /// The page size of the SQLite file at `url`, and the automatic checkpoints (in pages)
+    /// of its pooled connections and of its writer.
+    async fn page_size_and_checkpoints(url: &str) -> (i64, i64, i64) {
+        let readers = connect(url, 2).await.expect("connects");
+        let (writer, _checkpointer) = connect_sqlite_writer(url, 8, &readers)
             .await
-            .expect("query")
-            .expect("row");
-        row.try_get_by_index(0).expect("integer")
+            .expect("connects")
+            .expect("a file has a writer");
+        (
+            pragma(&readers, "page_size").await,
+            pragma(&readers, "wal_autocheckpoint").await,
+            pragma(&writer, "wal_autocheckpoint").await,
+        )
     }
 
     #[tokio::test]
@@ -286,22 +292,17 @@ pub(crate) mod tests {
         use sea_orm::sqlx::ConnectOptions as _;
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}/new.db?mode=rwc", dir.path().display());
-        let readers = connect(&url, 2).await.expect("connects");
-        readers
+        connect(&url, 1)
+            .await
+            .expect("creates")
             .execute_unprepared("CREATE TABLE t (v TEXT)")
             .await
             .expect("table");
-        let (writer, _checkpointer) = connect_sqlite_writer(&url, 8, &readers)
-            .await
-            .expect("connects")
-            .expect("a file has a writer");
-        assert_eq!(pragma(&readers, "page_size").await, 16_384);
+        // 40 MiB and 1 GiB of WAL.
         assert_eq!(
-            pragma(&readers, "wal_autocheckpoint").await,
-            2_560,
-            "40 MiB"
+            page_size_and_checkpoints(&url).await,
+            (16_384, 2_560, 65_536)
         );
-        assert_eq!(pragma(&writer, "wal_autocheckpoint").await, 65_536, "1 GiB");
 
         // A file made with SQLite's default page size keeps it; the thresholds follow.
         let old = dir.path().join("old.db");
@@ -318,36 +319,29 @@ pub(crate) mod tests {
             .expect("table");
         drop(conn);
         let url = format!("sqlite://{}?mode=rwc", old.display());
-        let readers = connect(&url, 2).await.expect("connects");
-        let (writer, _checkpointer) = connect_sqlite_writer(&url, 8, &readers)
-            .await
-            .expect("connects")
-            .expect("a file has a writer");
-        assert_eq!(pragma(&readers, "page_size").await, 4096);
         assert_eq!(
-            pragma(&readers, "wal_autocheckpoint").await,
-            10_240,
-            "40 MiB"
-        );
-        assert_eq!(
-            pragma(&writer, "wal_autocheckpoint").await,
-            262_144,
-            "1 GiB"
+            page_size_and_checkpoints(&url).await,
+            (4096, 10_240, 262_144)
         );
     }
 
     /// The number of rows in the test table `t`.
     pub(crate) async fn rows_of_t(db: &DatabaseConnection) -> i64 {
+        integer(db, "SELECT count(*) FROM t").await
+    }
+
+    /// The integer `sql` returns first.
+    async fn integer(db: &DatabaseConnection, sql: &str) -> i64 {
         use sea_orm::ConnectionTrait;
         let row = db
             .query_one_raw(sea_orm::Statement::from_string(
                 db.get_database_backend(),
-                "SELECT count(*) FROM t",
+                sql,
             ))
             .await
             .expect("query")
             .expect("row");
-        row.try_get_by_index(0).expect("count")
+        row.try_get_by_index(0).expect("integer")
     }
 
     #[tokio::test]
