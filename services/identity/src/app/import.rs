@@ -245,8 +245,9 @@ pub(super) fn outcomes(settled: Vec<Settled>, mut inserted: HashSet<String>) -> 
 }
 
 /// `rows` sorted by `key`, stably (of two rows with one key, the first stays first). The
-/// positions are sorted, then each row is moved once: sorting the rows themselves moved
-/// each of these large structs a dozen times, 2.5 % of the commit task's samples.
+/// positions are sorted, then each row is moved once, where sorting the rows themselves
+/// moved each of these 744-byte structs a dozen times. (Measured: 2.1 % of the import's
+/// samples against 2.5 %, most of it now comparing personal IDs that are cold.)
 fn sorted_by_key<T>(rows: Vec<T>, key: impl Fn(&T) -> &str) -> Vec<T> {
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| key(&rows[a]).cmp(key(&rows[b])));
