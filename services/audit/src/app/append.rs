@@ -90,29 +90,58 @@ impl AuditLog {
                 armed: true,
             };
             // Queue for the commit before the next batch may be placed.
-            let turn = self.committer.lock().await;
+            let turn = self.committer.clone().lock_owned().await;
             break (placed, ids, turn, unsettled);
         };
-        let committed = if self.broken.load(Ordering::Acquire) {
-            Err(AuditError::Retry(
-                "an earlier batch failed to commit; send this one again",
-            ))
-        } else {
-            self.store
-                .commit_append(placed.prepared)
-                .await
-                .map_err(AuditError::from)
-        };
-        match &committed {
-            Ok(()) => {
-                let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
-                for hash in placed.hashes {
-                    tree.push(hash);
+        let Placed {
+            prepared,
+            hashes,
+            alerts,
+            accepted,
+        } = placed;
+        // The commit runs as a task of its own, which holds the committer's turn until the
+        // outcome is recorded. A caller that goes away mid-commit (a cancelled request)
+        // therefore cannot leave a commit running unseen: the recovery its departure
+        // triggers takes the same turn, so it reads the stored state only after that
+        // commit has ended. (Cancelled with the caller, a PostgreSQL `COMMIT` already sent
+        // could land after the recovery had read the log, which then reused its leaf
+        // indexes.)
+        let store = self.store.clone();
+        let tree = self.tree.clone();
+        let broken = self.broken.clone();
+        let commit = tokio::spawn(async move {
+            let committed = if broken.load(Ordering::Acquire) {
+                Err(AuditError::Retry(
+                    "an earlier batch failed to commit; send this one again",
+                ))
+            } else {
+                store
+                    .commit_append(prepared)
+                    .await
+                    .map_err(AuditError::from)
+            };
+            match &committed {
+                Ok(()) => {
+                    let mut tree = tree.write().unwrap_or_else(|e| e.into_inner());
+                    for hash in hashes {
+                        tree.push(hash);
+                    }
                 }
+                Err(_) => broken.store(true, Ordering::Release),
             }
-            Err(_) => self.broken.store(true, Ordering::Release),
-        }
-        drop(turn);
+            drop(turn);
+            committed
+        });
+        let committed = match commit.await {
+            Ok(committed) => committed,
+            // The task panicked: nothing says whether the batch was stored.
+            Err(_) => {
+                self.broken.store(true, Ordering::Release);
+                Err(AuditError::Retry(
+                    "the commit did not finish; send this batch again",
+                ))
+            }
+        };
         {
             let mut writer = self.writer.lock().await;
             for id in &ids {
@@ -122,12 +151,12 @@ impl AuditLog {
         unsettled.armed = false;
         self.settled.notify_waiters();
         committed?;
-        for alert in placed.alerts {
+        for alert in alerts {
             let _ = self.alerts_tx.send(alert);
         }
         Ok(AppendOutcome {
-            accepted: placed.accepted,
-            duplicates: total - placed.accepted,
+            accepted,
+            duplicates: total - accepted,
         })
     }
 

@@ -25,7 +25,7 @@ use hmac::{Hmac, Mac};
 use sea_orm::DbErr;
 use sha2::Sha256;
 use std::collections::HashSet;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
 
 /// Name of the setting holding the subject hashing key.
@@ -118,14 +118,15 @@ pub struct AuditLog {
     /// Commits placed batches one at a time, in placement order: a batch queues here
     /// before it lets go of `writer`, so leaf order equals commit order and a reader
     /// paginating by `seq` never skips an event committed late.
-    committer: tokio::sync::Mutex<()>,
+    /// Shared with the task that runs each commit (`append.rs`), which holds the turn.
+    committer: Arc<tokio::sync::Mutex<()>>,
     /// Set when a placed batch failed to commit: the batches placed after it are refused,
     /// and the next placement first re-reads the stored state.
-    broken: std::sync::atomic::AtomicBool,
+    broken: Arc<std::sync::atomic::AtomicBool>,
     /// Woken whenever the events of an in-flight batch settle (committed or refused).
     settled: tokio::sync::Notify,
     /// The Merkle tree of every committed leaf.
-    tree: RwLock<Tree>,
+    tree: Arc<RwLock<Tree>>,
     signer: NoteSigner,
     origin: String,
     alerts_tx: broadcast::Sender<StoredAlert>,
@@ -198,10 +199,10 @@ impl AuditLog {
                 next_leaf,
                 in_flight: HashSet::new(),
             }),
-            committer: tokio::sync::Mutex::new(()),
-            broken: std::sync::atomic::AtomicBool::new(false),
+            committer: Arc::new(tokio::sync::Mutex::new(())),
+            broken: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             settled: tokio::sync::Notify::new(),
-            tree: RwLock::new(tree),
+            tree: Arc::new(RwLock::new(tree)),
             signer,
             origin,
             alerts_tx,
