@@ -274,14 +274,27 @@ async fn search_residents_and_counts() {
             .map(|c| c.personal_id.clone())
             .collect::<Vec<_>>()
     };
-    // Case and diacritics do not matter; results come by personal ID, two per page.
+    // Born in Hồ Chí Minh City a year earlier: first by year of birth, last by ID.
+    cluster
+        .register(
+            &token,
+            person("079089000005", "Nguyễn Văn An", Sex::Male, date(1989, 5, 5)),
+        )
+        .await
+        .expect("register");
+    // Case and diacritics do not matter; results come by year of birth, then personal ID,
+    // two per page.
     let page = search("nguyen van an", 0, "", "").await.expect("search");
-    assert_eq!(ids(&page), ["001090000001", "001090000002"]);
+    assert_eq!(ids(&page), ["079089000005", "001090000001"]);
     let page2 = search("nguyen van an", 0, "", &page.next_page_token)
         .await
         .expect("page 2");
-    assert_eq!(ids(&page2), ["001091000003"]);
-    assert!(page2.next_page_token.is_empty());
+    assert_eq!(ids(&page2), ["001090000002", "001091000003"]);
+    let page3 = search("nguyen van an", 0, "", &page2.next_page_token)
+        .await
+        .expect("page 3");
+    assert!(ids(&page3).is_empty());
+    assert!(page3.next_page_token.is_empty());
     let by_year = search("Nguyễn Văn Ân", 1991, "", "")
         .await
         .expect("by year");
@@ -593,6 +606,24 @@ async fn bad_input_names_the_field_and_writes_nothing() {
             SearchCitizensRequest {
                 full_name: "An".to_owned(),
                 page_token: "garbage".to_owned(),
+                ..Default::default()
+            },
+            "page_token",
+        ),
+        // A token of the search before 2026-11-30, which continued after a personal ID.
+        (
+            SearchCitizensRequest {
+                full_name: "An".to_owned(),
+                page_token: dancu_kit::paging::encode_token("search", "001090000001"),
+                ..Default::default()
+            },
+            "page_token",
+        ),
+        // This list's kind, but no year of birth before the personal ID.
+        (
+            SearchCitizensRequest {
+                full_name: "An".to_owned(),
+                page_token: dancu_kit::paging::encode_token("citizen-search", "001090000001"),
                 ..Default::default()
             },
             "page_token",

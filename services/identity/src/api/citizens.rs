@@ -4,7 +4,7 @@ use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen};
 use super::parse_etag;
 use super::{next_token, numeric_paging, paging};
 use crate::app::{CitizenAccess, CitizenUpdate, Citizens, check_consistency, today};
-use crate::store::CitizenSearch;
+use crate::store::{CitizenSearch, SearchAfter};
 use dancu_domain::PersonalId;
 use dancu_kit::call::CallContext;
 use dancu_kit::error::{FieldViolations, invalid_field};
@@ -295,12 +295,19 @@ impl IdentityService for IdentityApi {
             violations.add("commune_code", "is not a known commune code");
         }
         let (size, after) = paging(
-            "search",
+            SEARCH_TOKEN,
             request.page_size,
             50,
             &request.page_token,
             &mut violations,
         );
+        let after = after.and_then(|key| {
+            let after = search_after(&key);
+            if after.is_none() {
+                violations.add("page_token", "is not a token this list issued");
+            }
+            after
+        });
         if let Err(status) = violations.check() {
             return Err(self.reject(&ctx, None, status).await);
         }
@@ -310,15 +317,15 @@ impl IdentityService for IdentityApi {
             province,
             commune,
         };
-        let citizens = self
+        let (citizens, last) = self
             .citizens
-            .search(&ctx, &search, after.as_deref().unwrap_or(""), size)
+            .search(&ctx, &search, after.as_ref(), size)
             .await?;
         let next = next_token(
-            "search",
+            SEARCH_TOKEN,
             citizens.len(),
             size,
-            citizens.last().map(|c| c.personal_id.as_str().to_owned()),
+            last.map(|last| format!("{}:{}", last.birth_year, last.personal_id)),
         );
         Ok(Response::new(pb::SearchCitizensResponse {
             citizens: citizens.into_iter().map(encode_citizen).collect(),
@@ -468,4 +475,18 @@ fn decision_metadata(decision: &Decision, metadata: &mut tonic::metadata::Metada
         flags.push("self_or_family");
     }
     put("x-dancu-flags", flags);
+}
+
+/// The page-token kind of citizen searches. Its key is `<year of birth>:<personal ID>` of
+/// the last person of the page. (Until 2026-11-30 the kind was `search` and the key a
+/// personal ID alone; such tokens are refused as not issued by this list.)
+const SEARCH_TOKEN: &str = "citizen-search";
+
+/// The person a search token's `key` continues after, if the key is well formed.
+fn search_after(key: &str) -> Option<SearchAfter> {
+    let (year, personal_id) = key.split_once(':')?;
+    Some(SearchAfter {
+        birth_year: year.parse().ok()?,
+        personal_id: personal_id.to_owned(),
+    })
 }

@@ -8,6 +8,7 @@ use super::citizen_record::{Citizen, LifeStatus, day_text, from_row, to_row, tod
 use super::journal::Journal;
 use crate::store::{
     ChangeRow, CitizenHistoryRow, CitizenRow, CitizenSearch, CommuneResidents, InsertError,
+    SearchAfter,
 };
 use dancu_audit_client::event::Authorization;
 use dancu_domain::PersonalId;
@@ -274,22 +275,27 @@ impl Citizens {
             .collect())
     }
 
-    /// Citizens matching `search` after personal ID `after`; every person returned is
-    /// audited as accessed.
+    /// Citizens matching `search`, by year of birth then personal ID, continuing `after`
+    /// the given person, with where the next page would continue (the last person's year
+    /// and ID, read before any masking); every person returned is audited as accessed.
     pub async fn search(
         &self,
         ctx: &CallContext,
         search: &CitizenSearch,
-        after: &str,
+        after: Option<&SearchAfter>,
         limit: u64,
-    ) -> Result<Vec<Citizen>, IdentityError> {
+    ) -> Result<(Vec<Citizen>, Option<SearchAfter>), IdentityError> {
         let today = day_text(today());
         let rows = self
             .journal
             .store()
             .search_citizens(search, &today, after, limit)
             .await?;
-        Ok(shown_only(self.read_many(ctx, rows, &today).await?))
+        let last = rows.last().map(|row| SearchAfter {
+            birth_year: row.birth_year,
+            personal_id: row.personal_id.clone(),
+        });
+        Ok((shown_only(self.read_many(ctx, rows, &today).await?), last))
     }
 
     /// Current residents of `commune` after personal ID `after`; every person returned is

@@ -21,6 +21,16 @@ pub struct CitizenSearch {
     pub commune: Option<String>,
 }
 
+/// Where a page of a citizen search continues: after the person with this year of birth
+/// and personal ID (searches list people in that order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchAfter {
+    /// Year of birth of the last person of the previous page.
+    pub birth_year: i32,
+    /// Personal ID of the last person of the previous page.
+    pub personal_id: String,
+}
+
 /// Current residents of one commune.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct CommuneResidents {
@@ -156,7 +166,7 @@ impl IdentityStore {
         &self,
         search: &CitizenSearch,
         today: &str,
-        after: &str,
+        after: Option<&SearchAfter>,
         limit: u64,
     ) -> Result<Vec<CitizenRow>, DbErr> {
         search_query(search, today, after, limit)
@@ -171,7 +181,7 @@ impl IdentityStore {
         search: &CitizenSearch,
         today: &str,
     ) -> Result<Vec<String>, DbErr> {
-        self.explain(search_query(search, today, "", 50)).await
+        self.explain(search_query(search, today, None, 50)).await
     }
 
     /// The database's query plan for a lookup by personal ID.
@@ -238,18 +248,36 @@ impl IdentityStore {
     }
 }
 
-/// The search of [`IdentityStore::search_citizens`].
+/// The search of [`IdentityStore::search_citizens`]: one range of
+/// `idx_citizens_name_year (name_key, birth_year, personal_id)`, read in index order, by
+/// name or by name and year alike.
 fn search_query(
     search: &CitizenSearch,
     today: &str,
-    after: &str,
+    after: Option<&SearchAfter>,
     limit: u64,
 ) -> Select<citizen::Entity> {
-    let mut query = citizen::Entity::find()
-        .filter(citizen::Column::NameKey.eq(search.name_key.as_str()))
-        .filter(citizen::Column::PersonalId.gt(after));
+    let mut query =
+        citizen::Entity::find().filter(citizen::Column::NameKey.eq(search.name_key.as_str()));
     if let Some(year) = search.birth_year {
         query = query.filter(citizen::Column::BirthYear.eq(year));
+        if let Some(after) = after {
+            // The year is fixed: the page continues within it (a row value here would
+            // make SQLite scan the later years too, and sort).
+            query = query.filter(citizen::Column::PersonalId.gt(after.personal_id.as_str()));
+        }
+    } else if let Some(after) = after {
+        // A row-value comparison, which both planners turn into a range of the index.
+        query = query.filter(
+            Expr::tuple([
+                Expr::col(citizen::Column::BirthYear),
+                Expr::col(citizen::Column::PersonalId),
+            ])
+            .gt(Expr::tuple([
+                Expr::val(after.birth_year),
+                Expr::val(after.personal_id.as_str()),
+            ])),
+        );
     }
     if let Some(province) = &search.province {
         query = query.filter(currently_in(
@@ -267,7 +295,10 @@ fn search_query(
             today,
         ));
     }
-    query.order_by_asc(citizen::Column::PersonalId).limit(limit)
+    query
+        .order_by_asc(citizen::Column::BirthYear)
+        .order_by_asc(citizen::Column::PersonalId)
+        .limit(limit)
 }
 
 /// The two halves of [`IdentityStore::residents`]: people with a temporary residence in

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::migration_cards::CreateCardsAndForeigners),
             Box::new(super::migration_access::AccessControl),
             Box::new(super::migration_temporary_index::TemporaryResidentsIndex),
+            Box::new(super::migration_name_index::OneNameIndex),
         ]
     }
 }

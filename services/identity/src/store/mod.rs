@@ -19,13 +19,14 @@ mod import_foreigners;
 mod migration;
 mod migration_access;
 mod migration_cards;
+mod migration_name_index;
 mod migration_register;
 mod migration_temporary_index;
 mod residence;
 mod units;
 
 pub use accounts::RefreshUse;
-pub use citizens::{CitizenSearch, CommuneResidents};
+pub use citizens::{CitizenSearch, CommuneResidents, SearchAfter};
 pub use entity::officer::Model as OfficerRow;
 pub use entity::signing_key::Model as SigningKeyRow;
 pub use entity_access::refresh_token::Model as RefreshTokenRow;
