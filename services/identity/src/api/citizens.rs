@@ -2,7 +2,7 @@
 
 use super::citizen_input::{UPDATABLE_FIELDS, decode_citizen, encode_citizen};
 use super::parse_etag;
-use super::{next_token, numeric_paging, paging};
+use super::{next_token, numeric_paging, paging, parsed_paging};
 use crate::app::{CitizenAccess, CitizenUpdate, Citizens, check_consistency, today};
 use crate::store::{CitizenSearch, SearchAfter};
 use dancu_domain::PersonalId;
@@ -294,20 +294,14 @@ impl IdentityService for IdentityApi {
         {
             violations.add("commune_code", "is not a known commune code");
         }
-        let (size, after) = paging(
+        let (size, after) = parsed_paging(
             SEARCH_TOKEN,
             request.page_size,
             50,
             &request.page_token,
             &mut violations,
+            search_after,
         );
-        let after = after.and_then(|key| {
-            let after = search_after(&key);
-            if after.is_none() {
-                violations.add("page_token", "is not a token this list issued");
-            }
-            after
-        });
         if let Err(status) = violations.check() {
             return Err(self.reject(&ctx, None, status).await);
         }
@@ -325,7 +319,7 @@ impl IdentityService for IdentityApi {
             SEARCH_TOKEN,
             citizens.len(),
             size,
-            last.map(|last| format!("{}:{}", last.birth_year, last.personal_id)),
+            last.as_ref().map(search_key),
         );
         Ok(Response::new(pb::SearchCitizensResponse {
             citizens: citizens.into_iter().map(encode_citizen).collect(),
@@ -482,7 +476,12 @@ fn decision_metadata(decision: &Decision, metadata: &mut tonic::metadata::Metada
 /// personal ID alone; such tokens are refused as not issued by this list.)
 const SEARCH_TOKEN: &str = "citizen-search";
 
-/// The person a search token's `key` continues after, if the key is well formed.
+/// The key of a search token continuing after `last`.
+fn search_key(last: &SearchAfter) -> String {
+    format!("{}:{}", last.birth_year, last.personal_id)
+}
+
+/// The person a search token's key continues after ([`search_key`]), if well formed.
 fn search_after(key: &str) -> Option<SearchAfter> {
     let (year, personal_id) = key.split_once(':')?;
     Some(SearchAfter {

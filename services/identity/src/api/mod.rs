@@ -79,13 +79,9 @@ fn paging(
     page_token: &str,
     violations: &mut dancu_kit::error::FieldViolations,
 ) -> (u64, Option<String>) {
-    let size = dancu_kit::paging::page_size(page_size, default, MAX_PAGE_SIZE)
-        .map_err(|e| violations.add("page_size", e))
-        .unwrap_or(default);
-    let after = dancu_kit::paging::decode_token(kind, page_token)
-        .map_err(|()| violations.add("page_token", "is not a token this list issued"))
-        .unwrap_or(None);
-    (size, after)
+    parsed_paging(kind, page_size, default, page_token, violations, |key| {
+        Some(key.to_owned())
+    })
 }
 
 /// Like [`paging`], for lists keyed by a number (a version or a sequence): the number to
@@ -97,15 +93,33 @@ fn numeric_paging(
     page_token: &str,
     violations: &mut dancu_kit::error::FieldViolations,
 ) -> (u64, i64) {
-    let (size, after) = paging(kind, page_size, default, page_token, violations);
-    let after = match after.map(|a| a.parse::<i64>()) {
-        None => 0,
-        Some(Ok(n)) if n >= 0 => n,
-        Some(_) => {
-            violations.add("page_token", "is not a token this list issued");
-            0
-        }
+    let (size, after) = parsed_paging(kind, page_size, default, page_token, violations, |key| {
+        key.parse::<i64>().ok().filter(|n| *n >= 0)
+    });
+    (size, after.unwrap_or(0))
+}
+
+/// Like [`paging`], with the token's key read by `parse`: a key it cannot read is a
+/// token this list did not issue.
+fn parsed_paging<T>(
+    kind: &str,
+    page_size: i32,
+    default: u64,
+    page_token: &str,
+    violations: &mut dancu_kit::error::FieldViolations,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> (u64, Option<T>) {
+    let size = dancu_kit::paging::page_size(page_size, default, MAX_PAGE_SIZE)
+        .map_err(|e| violations.add("page_size", e))
+        .unwrap_or(default);
+    let after = match dancu_kit::paging::decode_token(kind, page_token) {
+        Ok(None) => None,
+        Ok(Some(key)) => parse(&key),
+        Err(()) => None,
     };
+    if after.is_none() && !page_token.is_empty() {
+        violations.add("page_token", "is not a token this list issued");
+    }
     (size, after)
 }
 

@@ -67,6 +67,20 @@ fn prefetch(fields: &[Field<'_>]) {
     }
 }
 
+/// `rows` in order, asking for the fields of the row [`PREFETCH_AHEAD`] places ahead of
+/// each as it is handed out.
+fn prefetched<'r, T, const N: usize>(
+    rows: &'r [T],
+    fields: impl Fn(&'r T) -> [Field<'r>; N],
+) -> impl Iterator<Item = &'r T> {
+    rows.iter().enumerate().map(move |(index, row)| {
+        if let Some(ahead) = rows.get(index + PREFETCH_AHEAD) {
+            prefetch(&fields(ahead));
+        }
+        row
+    })
+}
+
 /// Binds `fields` and steps; the number of rows inserted.
 fn insert<const N: usize>(
     statement: &mut Statement<'_>,
@@ -92,10 +106,7 @@ impl IdentityStore {
             let mut new_rows = Vec::with_capacity(rows.len());
             let tail = " ON CONFLICT (personal_id) DO NOTHING";
             let mut citizen = prepare(txn, "citizens", &CITIZEN_COLUMNS, tail)?;
-            for (index, row) in rows.iter().enumerate() {
-                if let Some(ahead) = rows.get(index + PREFETCH_AHEAD) {
-                    prefetch(&citizen_fields(&ahead.citizen));
-                }
+            for row in prefetched(&rows, |row| citizen_fields(&row.citizen)) {
                 // A personal ID already registered, or repeated within the group, changes
                 // nothing the second time.
                 if insert(&mut citizen, citizen_fields(&row.citizen))? == 1 {
@@ -114,10 +125,7 @@ impl IdentityStore {
             }
             let mut residence = prepare(txn, "residence_events", &RESIDENCE_COLUMNS, "")?;
             let events: Vec<_> = new_rows.iter().flat_map(|row| &row.residences).collect();
-            for (index, event) in events.iter().enumerate() {
-                if let Some(ahead) = events.get(index + PREFETCH_AHEAD) {
-                    prefetch(&residence_fields(ahead));
-                }
+            for event in prefetched(&events, |event| residence_fields(event)) {
                 insert(&mut residence, residence_fields(event))?;
             }
             let mut staged = prepare(txn, OUTBOX_TABLE, &OUTBOX_COLUMNS, "")?;
