@@ -10,7 +10,6 @@
 use dancu_audit_client::OutboxRow;
 use dancu_identity::store::{IdentityStore, ImportRow, ResidenceEventRow};
 use sea_orm::{DbErr, TransactionTrait};
-use std::collections::HashSet;
 
 fn row(personal_id: &str, event_id: &str) -> ImportRow {
     ImportRow {
@@ -33,6 +32,11 @@ fn row(personal_id: &str, event_id: &str) -> ImportRow {
             recorded_by: "admin".to_owned(),
         }],
     }
+}
+
+/// `rows` borrowed, as the store takes them.
+fn refs(rows: &[ImportRow]) -> Vec<&ImportRow> {
+    rows.iter().collect()
 }
 
 /// One row per personal ID of `ids`, with the residence event ids of `events`.
@@ -64,7 +68,13 @@ async fn a_violation_fails_the_import_whole_and_the_connection_imports_again() {
     // residence statement violates the unique event id.
     let txn = store.begin_write().await.expect("begin");
     let failed = store
-        .import_citizens(&txn, rows(ids, ["e1", "e1"]), "admin", 1, "bulk import")
+        .import_citizens(
+            &txn,
+            &refs(&rows(ids, ["e1", "e1"])),
+            "admin",
+            1,
+            "bulk import",
+        )
         .await;
     let error = failed.expect_err("the duplicate event id fails the import");
     assert!(error.to_string().contains("UNIQUE"), "{error}");
@@ -78,11 +88,17 @@ async fn a_violation_fails_the_import_whole_and_the_connection_imports_again() {
         .await
         .expect("begin again on the same connection");
     let inserted = store
-        .import_citizens(&txn, rows(ids, ["e1", "e2"]), "admin", 1, "bulk import")
+        .import_citizens(
+            &txn,
+            &refs(&rows(ids, ["e1", "e2"])),
+            "admin",
+            1,
+            "bulk import",
+        )
         .await
         .expect("import");
     txn.commit().await.expect("commit");
-    assert_eq!(inserted.len(), 2);
+    assert_eq!(inserted, [true, true]);
     assert_eq!(citizens(&store, &ids).await, 2);
 
     // A nested `begin` would fail or become a savepoint if the connection still counted
@@ -107,10 +123,16 @@ async fn commit(
     events: [&str; 2],
     now: i64,
     outbox: &[&str],
-) -> Result<HashSet<String>, DbErr> {
+) -> Result<Vec<bool>, DbErr> {
     let outbox = outbox.iter().map(|id| outbox_row(id)).collect();
     store
-        .commit_citizen_import(rows(ids, events), "admin", now, "bulk import", outbox)
+        .commit_citizen_import(
+            &refs(&rows(ids, events)),
+            "admin",
+            now,
+            "bulk import",
+            outbox,
+        )
         .await
 }
 
@@ -128,7 +150,7 @@ async fn the_direct_import_commits_whole_with_its_outbox_rows_or_not_at_all() {
     let inserted = commit(&store, ids, ["e1", "e2"], 1, &["audit-1"])
         .await
         .expect("the writer imports again");
-    assert_eq!(inserted.len(), 2);
+    assert_eq!(inserted, [true, true]);
     assert_eq!(citizens(&store, &ids).await, 2);
     assert_eq!(
         outbox_rows(&store).await,
@@ -141,7 +163,14 @@ async fn the_direct_import_commits_whole_with_its_outbox_rows_or_not_at_all() {
     let again = commit(&store, ids, ["e3", "e4"], 2, &[])
         .await
         .expect("second run");
-    assert!(again.is_empty(), "nothing new: {again:?}");
+    assert_eq!(again, [false, false], "nothing new");
+    // A personal ID offered twice in one group registers once, from its first row.
+    let twice = ["001090000003", "001090000003"];
+    let repeated = commit(&store, twice, ["e5", "e6"], 3, &[])
+        .await
+        .expect("repeated id");
+    assert_eq!(repeated, [true, false]);
+    assert_eq!(residence_events(&store, "001090000003").await, ["e5"]);
     let txn = store.begin_write().await.expect("begin on the writer");
     txn.commit().await.expect("commit");
 }
@@ -158,4 +187,27 @@ async fn outbox_rows(store: &IdentityStore) -> i64 {
         .expect("query")
         .expect("row");
     row.try_get_by_index(0).expect("count")
+}
+
+/// The residence event ids of `personal_id`, in the order they were recorded.
+async fn residence_events(store: &IdentityStore, personal_id: &str) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let db = store.connection();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT event_id FROM residence_events WHERE personal_id = $1 ORDER BY seq"
+        }
+        _ => "SELECT event_id FROM residence_events WHERE personal_id = ? ORDER BY seq",
+    };
+    db.query_all_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [personal_id.into()],
+    ))
+    .await
+    .expect("query")
+    .iter()
+    .map(|row| row.try_get_by_index(0).expect("event id"))
+    .collect()
 }

@@ -44,18 +44,16 @@ impl Importer {
         let now = chrono::Utc::now().timestamp_micros();
         let actor = ctx.principal.id.as_str();
         let mut rows = Vec::new();
-        let mut settled: Vec<Settled> = Vec::with_capacity(batches.len());
-        for batch in batches {
-            let mut offered = Vec::with_capacity(batch.candidates.len());
+        let mut owners = Vec::new();
+        let mut settled = Vec::with_capacity(batches.len());
+        for (owner, mut batch) in batches.into_iter().enumerate() {
+            settled.push(Settled::take(&mut batch));
             for candidate in batch.candidates {
-                let row = import_row(candidate, actor, now);
-                offered.push(row.foreigner.id.clone());
-                rows.push(row);
+                rows.push(import_row(candidate, actor, now));
+                owners.push(owner);
             }
-            let mut rejected = batch.rejected;
-            rejected.sort_by_key(|e| e.line);
-            settled.push(((batch.first_line, batch.last_line), offered, rejected));
         }
+        let offered: Vec<String> = rows.iter().map(|row| row.foreigner.id.clone()).collect();
         let store = self.journal.store();
         let txn = store.begin_write().await?;
         let inserted = store.import_foreigners(&txn, rows).await?;
@@ -65,11 +63,15 @@ impl Importer {
                 ctx,
                 FOREIGNER_IMPORT_RESOURCE,
                 import_id,
-                settled.iter().map(|(lines, _, _)| *lines),
+                settled.iter().map(|batch| batch.lines),
             )
             .await?;
         self.journal.commit(txn, events, false).await?;
-        Ok(outcomes(settled, inserted))
+        let mut imported = vec![0; settled.len()];
+        for (id, owner) in offered.iter().zip(owners) {
+            imported[owner] += usize::from(inserted.contains(id));
+        }
+        Ok(outcomes(settled, &imported))
     }
 }
 

@@ -19,7 +19,8 @@ pub(super) const ROWS_PER_STATEMENT: usize = 500;
 /// The feed lock of `feed.rs` (PostgreSQL serialises feed appends with it).
 const FEED_LOCK_KEY: i64 = super::feed::FEED_LOCK_KEY;
 
-/// One citizen to import, with its residence events (oldest first).
+/// One citizen to import, with its residence events (oldest first). Its times (created,
+/// updated, recorded) are those of the import's commit, whatever the rows carry.
 #[derive(Debug, Clone)]
 pub struct ImportRow {
     /// The citizen row, with the current residence already derived.
@@ -102,8 +103,9 @@ impl From<Field<'_>> for Value {
     }
 }
 
-/// The values of `row` in the order of [`CITIZEN_COLUMNS`].
-pub(super) fn citizen_fields(row: &CitizenRow) -> [Field<'_>; 36] {
+/// The values of `row`, created and last updated at `now`, in the order of
+/// [`CITIZEN_COLUMNS`].
+pub(super) fn citizen_fields(row: &CitizenRow, now: i64) -> [Field<'_>; 36] {
     [
         Field::Text(&row.personal_id),
         Field::Text(&row.full_name),
@@ -113,7 +115,7 @@ pub(super) fn citizen_fields(row: &CitizenRow) -> [Field<'_>; 36] {
         Field::Int(row.birth_year),
         Field::Text(&row.place_of_birth),
         Field::Text(&row.created_by),
-        Field::BigInt(row.created_us),
+        Field::BigInt(now),
         Field::BigInt(row.version),
         Field::Text(&row.other_names),
         Field::Text(&row.place_of_birth_registration),
@@ -133,7 +135,7 @@ pub(super) fn citizen_fields(row: &CitizenRow) -> [Field<'_>; 36] {
         Field::Text(&row.email),
         Field::Text(&row.life_status),
         Field::Text(&row.life_status_date),
-        Field::BigInt(row.updated_us),
+        Field::BigInt(now),
         Field::Text(&row.updated_by),
         Field::Text(&row.perm_commune),
         Field::Text(&row.perm_province),
@@ -182,8 +184,8 @@ pub(super) const RESIDENCE_COLUMNS: [&str; 14] = [
     "recorded_by",
 ];
 
-/// The values of `row` in the order of [`RESIDENCE_COLUMNS`].
-pub(super) fn residence_fields(row: &ResidenceEventRow) -> [Field<'_>; 14] {
+/// The values of `row`, recorded at `now`, in the order of [`RESIDENCE_COLUMNS`].
+pub(super) fn residence_fields(row: &ResidenceEventRow, now: i64) -> [Field<'_>; 14] {
     [
         Field::Text(&row.event_id),
         Field::Text(&row.personal_id),
@@ -197,7 +199,7 @@ pub(super) fn residence_fields(row: &ResidenceEventRow) -> [Field<'_>; 14] {
         Field::Text(&row.supervision),
         Field::Text(&row.destination),
         Field::Bool(row.mandatory),
-        Field::BigInt(row.recorded_us),
+        Field::BigInt(now),
         Field::Text(&row.recorded_by),
     ]
 }
@@ -297,38 +299,29 @@ pub(super) fn insert_sql(
 impl IdentityStore {
     /// Inserts the citizens of `rows` not yet registered, through `conn` (a write
     /// transaction), each with its first history entry (`reason`, by `actor` at `now`), a
-    /// `registered` change-feed entry and its residence events. Returns the personal IDs
-    /// newly registered; the others were already there (or repeated in `rows`) and are left
-    /// unchanged.
+    /// `registered` change-feed entry and its residence events, all stamped with `now`
+    /// whatever times the rows carry. Returns, for each row in order, whether it
+    /// registered a new citizen; the others were already there (or came earlier in
+    /// `rows`) and are left unchanged.
     pub async fn import_citizens<C: ConnectionTrait>(
         &self,
         conn: &C,
-        rows: Vec<ImportRow>,
+        rows: &[&ImportRow],
         actor: &str,
         now: i64,
         reason: &str,
-    ) -> Result<HashSet<String>, DbErr> {
+    ) -> Result<Vec<bool>, DbErr> {
         let backend = conn.get_database_backend();
-        let mut inserted = HashSet::new();
-        let mut residences = Vec::new();
-        let mut pending: Vec<ImportRow> = rows;
-        while !pending.is_empty() {
-            let rest = pending.split_off(pending.len().min(ROWS_PER_STATEMENT));
-            let chunk = std::mem::replace(&mut pending, rest);
+        let mut registered = Vec::with_capacity(rows.len());
+        let mut seen = HashSet::with_capacity(rows.len());
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut values = Vec::with_capacity(chunk.len() * CITIZEN_COLUMNS.len());
-            let mut chunk_residences = Vec::new();
             for row in chunk {
-                values.extend(citizen_fields(&row.citizen).map(Value::from));
-                chunk_residences.push((row.citizen.personal_id, row.residences));
+                values.extend(citizen_fields(&row.citizen, now).map(Value::from));
             }
             let sql = format!(
                 "{} ON CONFLICT (personal_id) DO NOTHING RETURNING personal_id",
-                insert_sql(
-                    backend,
-                    "citizens",
-                    &CITIZEN_COLUMNS,
-                    chunk_residences.len()
-                )
+                insert_sql(backend, "citizens", &CITIZEN_COLUMNS, chunk.len())
             );
             let returned = conn
                 .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
@@ -337,16 +330,22 @@ impl IdentityStore {
             for row in returned {
                 new_here.insert(row.try_get_by_index::<String>(0)?);
             }
-            for (personal_id, events) in chunk_residences {
+            for row in chunk {
                 // A personal ID repeated within one import is new only the first time.
-                if new_here.contains(&personal_id) && !inserted.contains(&personal_id) {
-                    residences.extend(events);
-                    inserted.insert(personal_id);
-                }
+                let id = row.citizen.personal_id.as_str();
+                registered.push(new_here.contains(id) && seen.insert(id));
             }
         }
-        let mut ids: Vec<&String> = inserted.iter().collect();
-        ids.sort();
+        let new_rows: Vec<&ImportRow> = rows
+            .iter()
+            .zip(&registered)
+            .filter_map(|(row, &new)| new.then_some(*row))
+            .collect();
+        let mut ids: Vec<&str> = new_rows
+            .iter()
+            .map(|row| row.citizen.personal_id.as_str())
+            .collect();
+        ids.sort_unstable();
         insert_all(
             conn,
             "citizen_history",
@@ -369,10 +368,13 @@ impl IdentityStore {
             conn,
             "residence_events",
             &RESIDENCE_COLUMNS,
-            residences.iter().map(residence_fields),
+            new_rows
+                .iter()
+                .flat_map(|row| &row.residences)
+                .map(|event| residence_fields(event, now)),
         )
         .await?;
-        Ok(inserted)
+        Ok(registered)
     }
 }
 
@@ -426,27 +428,27 @@ impl IdentityStore {
     /// Imports `rows` as [`IdentityStore::import_citizens`] does (by `actor` at `now`,
     /// with `reason` in each first history entry) together with `outbox`, the import's
     /// audit outbox rows, in one transaction of its own, committed before this returns.
-    /// Returns the personal IDs newly registered.
+    /// Returns, for each row in order, whether it registered a new citizen.
     ///
     /// On a SQLite file it runs directly on the writer connection (`import_direct.rs`);
     /// otherwise through [`IdentityStore::import_citizens`] in a write transaction.
     pub async fn commit_citizen_import(
         &self,
-        rows: Vec<ImportRow>,
+        rows: &[&ImportRow],
         actor: &str,
         now: i64,
         reason: &str,
         outbox: Vec<OutboxRow>,
-    ) -> Result<HashSet<String>, DbErr> {
+    ) -> Result<Vec<bool>, DbErr> {
         if let Some(checkpointer) = &self.checkpointer {
-            let inserted = self
+            let registered = self
                 .import_citizens_direct(rows, actor, now, reason, outbox)
                 .await?;
             checkpointer.wake();
-            return Ok(inserted);
+            return Ok(registered);
         }
         let txn = self.begin_write().await?;
-        let inserted = self.import_citizens(&txn, rows, actor, now, reason).await?;
+        let registered = self.import_citizens(&txn, rows, actor, now, reason).await?;
         insert_all(
             &txn,
             OUTBOX_TABLE,
@@ -455,7 +457,7 @@ impl IdentityStore {
         )
         .await?;
         txn.commit().await?;
-        Ok(inserted)
+        Ok(registered)
     }
 }
 

@@ -19,7 +19,6 @@ use dancu_kit::sqlite_direct::{self, rusqlite};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Statement, ToSql, params_from_iter};
 use sea_orm::{DatabaseBackend, DbErr};
-use std::collections::HashSet;
 
 impl ToSql for Field<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -94,23 +93,24 @@ impl IdentityStore {
     /// transaction on the writer connection.
     pub(super) async fn import_citizens_direct(
         &self,
-        rows: Vec<ImportRow>,
+        rows: &[&ImportRow],
         actor: &str,
         now: i64,
         reason: &str,
         outbox: Vec<OutboxRow>,
-    ) -> Result<HashSet<String>, DbErr> {
+    ) -> Result<Vec<bool>, DbErr> {
         let writer = self.writer.get_sqlite_connection_pool();
-        let inserted = sqlite_direct::with_transaction(writer, |txn| {
-            let mut inserted = HashSet::with_capacity(rows.len());
+        sqlite_direct::with_transaction(writer, |txn| {
+            let mut registered = Vec::with_capacity(rows.len());
             let mut new_rows = Vec::with_capacity(rows.len());
             let tail = " ON CONFLICT (personal_id) DO NOTHING";
             let mut citizen = prepare(txn, "citizens", &CITIZEN_COLUMNS, tail)?;
-            for row in prefetched(&rows, |row| citizen_fields(&row.citizen)) {
+            for &row in prefetched(rows, |row| citizen_fields(&row.citizen, now)) {
                 // A personal ID already registered, or repeated within the group, changes
                 // nothing the second time.
-                if insert(&mut citizen, citizen_fields(&row.citizen))? == 1 {
-                    inserted.insert(row.citizen.personal_id.clone());
+                let new = insert(&mut citizen, citizen_fields(&row.citizen, now))? == 1;
+                registered.push(new);
+                if new {
                     new_rows.push(row);
                 }
             }
@@ -125,19 +125,15 @@ impl IdentityStore {
             }
             let mut residence = prepare(txn, "residence_events", &RESIDENCE_COLUMNS, "")?;
             let events: Vec<_> = new_rows.iter().flat_map(|row| &row.residences).collect();
-            for event in prefetched(&events, |event| residence_fields(event)) {
-                insert(&mut residence, residence_fields(event))?;
+            for event in prefetched(&events, |event| residence_fields(event, now)) {
+                insert(&mut residence, residence_fields(event, now))?;
             }
             let mut staged = prepare(txn, OUTBOX_TABLE, &OUTBOX_COLUMNS, "")?;
             for row in &outbox {
                 insert(&mut staged, outbox_fields(row))?;
             }
-            Ok(inserted)
+            Ok(registered)
         })
-        .await?;
-        // Freeing a group's strings took 3 % of the commit task: the next group need not
-        // wait for it.
-        tokio::task::spawn_blocking(move || drop(rows));
-        Ok(inserted)
+        .await
     }
 }
