@@ -89,7 +89,7 @@ pub fn read_rows(
             Pass::Subjects if memmem::find(text, b"subject").is_none() => continue,
             Pass::Foreigners | Pass::Subjects => {}
         }
-        let mut row = match (pass, serde_json::from_slice::<Line>(text)) {
+        let mut row = match (pass, Line::from_json(text)) {
             (Pass::Citizens, Ok(Line::Citizen(citizen))) => {
                 Row::Citizen(citizen_row(line_number, citizen))
             }

@@ -27,6 +27,11 @@ fn check_valid(text: &[u8], year: i32) -> (u64, u64, u64) {
         .enumerate()
     {
         let line: Line = serde_json::from_slice(raw).unwrap_or_else(|e| panic!("line {n}: {e}"));
+        assert_eq!(
+            Line::from_json(raw).expect("the two-pass reader reads it too"),
+            line,
+            "line {n}"
+        );
         match line {
             Line::Citizen(c) => {
                 citizens += 1;
@@ -184,5 +189,33 @@ proptest! {
         let a = bytes(Settings::new(count, seed));
         prop_assert_eq!(check_valid(&a, 2025).0, count);
         prop_assert_eq!(a, bytes(Settings::new(count, seed)));
+    }
+}
+
+#[test]
+fn the_two_pass_reader_refuses_what_serde_refuses_with_the_same_message() {
+    let text = bytes(Settings::new(50, 3));
+    let citizen = text
+        .split(|b| *b == b'\n')
+        .find(|l| l.starts_with(b"{\"kind\":\"citizen\""))
+        .expect("a citizen line");
+    let citizen = std::str::from_utf8(citizen).expect("UTF-8");
+    let bad = [
+        String::new(),
+        "not json".to_owned(),
+        "[1, 2]".to_owned(),
+        r#"{"personal_id": "001090000001"}"#.to_owned(),
+        r#"{"kind": "alien"}"#.to_owned(),
+        r#"{"kind": 7}"#.to_owned(),
+        citizen.replacen("\"kind\":\"citizen\"", "\"kind\":\"subject\"", 1),
+        citizen.replacen("\"personal_id\":", "\"personal_id\":7,\"x\":", 1),
+        citizen.replacen("\"full_name\":", "\"name\":", 1),
+        citizen[..citizen.len() - 1].to_owned(),
+    ];
+    for line in &bad {
+        let serde = serde_json::from_str::<Line>(line).expect_err(line);
+        let ours = Line::from_json(line.as_bytes()).expect_err(line);
+        assert_eq!(ours.classify(), serde.classify(), "{line}");
+        assert_eq!(ours.to_string(), serde.to_string(), "{line}");
     }
 }
