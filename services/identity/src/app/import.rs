@@ -208,18 +208,15 @@ impl Importer {
             .store()
             .commit_citizen_import(&rows, &ctx.principal.id, now, HISTORY_REASON, outbox)
             .await?;
-        let mut imported = vec![0; settled.len()];
-        for (new, &(_, _, owner)) in registered.into_iter().zip(&order) {
-            imported[owner] += usize::from(new);
-        }
+        let any_new = registered.contains(&true);
+        let owners = order.iter().map(|&(_, _, owner)| owner);
+        let outcomes = outcomes(settled, owners.zip(registered));
         drop((rows, order));
         // Freeing a group's strings took 3 % of the committing task: the next group need
         // not wait for it.
         tokio::task::spawn_blocking(move || drop(batches));
-        self.journal
-            .committed(events, imported.iter().any(|&n| n > 0))
-            .await;
-        Ok(outcomes(settled, &imported))
+        self.journal.committed(events, any_new).await;
+        Ok(outcomes)
     }
 }
 
@@ -263,13 +260,21 @@ impl Settled {
     }
 }
 
-/// One outcome per batch of a committed group, of which `imported[i]` rows of batch `i`
-/// were new; every other row it offered was skipped.
-pub(super) fn outcomes(settled: Vec<Settled>, imported: &[usize]) -> Vec<BatchOutcome> {
+/// One outcome per batch of a committed group, from each row it offered: `(batch, new)`,
+/// the batch's place in the group and whether the row was imported; every other row a
+/// batch offered was skipped.
+pub(super) fn outcomes(
+    settled: Vec<Settled>,
+    rows: impl IntoIterator<Item = (usize, bool)>,
+) -> Vec<BatchOutcome> {
+    let mut imported = vec![0usize; settled.len()];
+    for (batch, new) in rows {
+        imported[batch] += usize::from(new);
+    }
     settled
         .into_iter()
         .zip(imported)
-        .map(|(batch, &imported)| BatchOutcome {
+        .map(|(batch, imported)| BatchOutcome {
             imported: u32::try_from(imported).unwrap_or(u32::MAX),
             skipped: u32::try_from(batch.offered.saturating_sub(imported)).unwrap_or(u32::MAX),
             errors: batch.rejected,

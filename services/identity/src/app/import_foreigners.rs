@@ -67,11 +67,8 @@ impl Importer {
             )
             .await?;
         self.journal.commit(txn, events, false).await?;
-        let mut imported = vec![0; settled.len()];
-        for (id, owner) in offered.iter().zip(owners) {
-            imported[owner] += usize::from(inserted.contains(id));
-        }
-        Ok(outcomes(settled, &imported))
+        let new = offered.iter().map(|id| inserted.contains(id));
+        Ok(outcomes(settled, owners.into_iter().zip(new)))
     }
 }
 

@@ -296,6 +296,32 @@ pub(super) fn insert_sql(
     sql
 }
 
+/// For each row of `chunk`, whether the insert of the chunk that returned the personal IDs
+/// `returned` (in any order) registered it: a returned ID registered the first row of the
+/// chunk with it; a later row with the same ID was a repeat.
+pub(super) fn registered_in(
+    chunk: &[&ImportRow],
+    returned: impl IntoIterator<Item = String>,
+) -> Vec<bool> {
+    let returned: HashSet<String> = returned.into_iter().collect();
+    let mut seen = HashSet::with_capacity(returned.len());
+    chunk
+        .iter()
+        .map(|row| {
+            let id = row.citizen.personal_id.as_str();
+            returned.contains(id) && seen.insert(id)
+        })
+        .collect()
+}
+
+/// The rows of `rows` that `registered` (a flag per row) says were registered.
+pub(super) fn new_rows<'a>(rows: &[&'a ImportRow], registered: &[bool]) -> Vec<&'a ImportRow> {
+    rows.iter()
+        .zip(registered)
+        .filter_map(|(row, &new)| new.then_some(*row))
+        .collect()
+}
+
 impl IdentityStore {
     /// Inserts the citizens of `rows` not yet registered, through `conn` (a write
     /// transaction), each with its first history entry (`reason`, by `actor` at `now`), a
@@ -313,7 +339,6 @@ impl IdentityStore {
     ) -> Result<Vec<bool>, DbErr> {
         let backend = conn.get_database_backend();
         let mut registered = Vec::with_capacity(rows.len());
-        let mut seen = HashSet::with_capacity(rows.len());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut values = Vec::with_capacity(chunk.len() * CITIZEN_COLUMNS.len());
             for row in chunk {
@@ -325,22 +350,13 @@ impl IdentityStore {
             );
             let returned = conn
                 .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await?;
-            let mut new_here = HashSet::with_capacity(returned.len());
-            for row in returned {
-                new_here.insert(row.try_get_by_index::<String>(0)?);
-            }
-            for row in chunk {
-                // A personal ID repeated within one import is new only the first time.
-                let id = row.citizen.personal_id.as_str();
-                registered.push(new_here.contains(id) && seen.insert(id));
-            }
+                .await?
+                .iter()
+                .map(|row| row.try_get_by_index::<String>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            registered.extend(registered_in(chunk, returned));
         }
-        let new_rows: Vec<&ImportRow> = rows
-            .iter()
-            .zip(&registered)
-            .filter_map(|(row, &new)| new.then_some(*row))
-            .collect();
+        let new_rows = new_rows(rows, &registered);
         let mut ids: Vec<&str> = new_rows
             .iter()
             .map(|row| row.citizen.personal_id.as_str())

@@ -11,14 +11,15 @@
 use super::IdentityStore;
 use super::import::{
     CITIZEN_COLUMNS, FEED_COLUMNS, Field, HISTORY_COLUMNS, ImportRow, OUTBOX_COLUMNS,
-    RESIDENCE_COLUMNS, citizen_fields, feed_fields, history_fields, insert_sql, outbox_fields,
-    residence_fields,
+    RESIDENCE_COLUMNS, citizen_fields, feed_fields, history_fields, insert_sql, new_rows,
+    outbox_fields, registered_in, residence_fields,
 };
 use dancu_audit_client::{OUTBOX_TABLE, OutboxRow};
 use dancu_kit::sqlite_direct::{self, rusqlite};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Statement, ToSql, params_from_iter};
 use sea_orm::{DatabaseBackend, DbErr};
+use std::ops::Range;
 
 impl ToSql for Field<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -53,43 +54,45 @@ fn prepare<'c>(
     txn.prepare(&format!("{sql}{tail}"))
 }
 
-/// `rows` in chunks of [`ROWS_PER_INSERT`] (the last one shorter), each with the statement
-/// that inserts a chunk of its size (`INSERT OR FAIL … VALUES …` into `table`, followed by
-/// `tail`): `each(statement, chunk)` runs it.
-fn in_chunks<'r, T: 'r>(
+/// Runs `each(statement, range)` for the positions of `rows` rows in ranges of
+/// [`ROWS_PER_INSERT`] (the last one shorter), each with the statement that inserts that
+/// many rows of `columns` into `table` (`INSERT OR FAIL … VALUES …`, followed by `tail`).
+fn in_chunks(
     txn: &rusqlite::Transaction<'_>,
     table: &str,
     columns: &[&str],
     tail: &str,
-    rows: impl Iterator<Item = T>,
-    mut each: impl FnMut(&mut Statement<'_>, &[T]) -> rusqlite::Result<()>,
+    rows: usize,
+    mut each: impl FnMut(&mut Statement<'_>, Range<usize>) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
-    let mut full = prepare(txn, table, columns, ROWS_PER_INSERT, tail)?;
-    let mut chunk = Vec::with_capacity(ROWS_PER_INSERT);
-    for row in rows {
-        chunk.push(row);
-        if chunk.len() == ROWS_PER_INSERT {
-            each(&mut full, &chunk)?;
-            chunk.clear();
+    let mut full = None;
+    for start in (0..rows).step_by(ROWS_PER_INSERT) {
+        let end = rows.min(start + ROWS_PER_INSERT);
+        if end - start == ROWS_PER_INSERT {
+            let statement = match &mut full {
+                Some(statement) => statement,
+                None => full.insert(prepare(txn, table, columns, ROWS_PER_INSERT, tail)?),
+            };
+            each(statement, start..end)?;
+        } else {
+            let mut rest = prepare(txn, table, columns, end - start, tail)?;
+            each(&mut rest, start..end)?;
         }
-    }
-    if !chunk.is_empty() {
-        let mut rest = prepare(txn, table, columns, chunk.len(), tail)?;
-        each(&mut rest, &chunk)?;
     }
     Ok(())
 }
 
-/// Inserts `rows` (each its values in the order of `columns`) into `table`,
-/// [`ROWS_PER_INSERT`] rows a statement.
-fn insert_all<'r, const N: usize>(
+/// Inserts `rows` (the values of each given by `fields`, in the order of `columns`) into
+/// `table`, [`ROWS_PER_INSERT`] rows a statement.
+fn insert_rows<'r, T, const N: usize>(
     txn: &rusqlite::Transaction<'_>,
     table: &str,
     columns: &[&str; N],
-    rows: impl Iterator<Item = [Field<'r>; N]>,
+    rows: &'r [T],
+    fields: impl Fn(&'r T) -> [Field<'r>; N] + Copy,
 ) -> rusqlite::Result<()> {
-    in_chunks(txn, table, columns, "", rows, |statement, chunk| {
-        statement.execute(params_from_iter(chunk.iter().flatten()))?;
+    in_chunks(txn, table, columns, "", rows.len(), |statement, range| {
+        statement.execute(params_from_iter(bound(rows, range, fields)))?;
         Ok(())
     })
 }
@@ -101,8 +104,8 @@ const PREFETCH_AHEAD: usize = 8;
 ///
 /// A group's strings were decoded on another thread up to a group earlier and are cold by
 /// the time they are bound; SQLite's copy of them, stalled on memory, was a tenth of the
-/// import's samples (a third of that with the prefetch). Asked for a few rows ahead, the
-/// loads overlap the inserts of the rows between. Strings longer than a cache line are
+/// import's samples (a third of that with the prefetch). Asked for a few rows ahead while
+/// a row is bound, the loads overlap the binding of the rows between. Strings longer than a cache line are
 /// rare here; only their first line is asked for.
 fn prefetch(fields: &[Field<'_>]) {
     for field in fields {
@@ -115,17 +118,18 @@ fn prefetch(fields: &[Field<'_>]) {
     }
 }
 
-/// `rows` in order, asking for the fields of the row [`PREFETCH_AHEAD`] places ahead of
-/// each as it is handed out.
-fn prefetched<'r, T, const N: usize>(
+/// The values of `rows[range]` (each row's given by `fields`), in order, asking for those
+/// of the row [`PREFETCH_AHEAD`] places ahead of each as it is bound.
+fn bound<'r, T, const N: usize>(
     rows: &'r [T],
-    fields: impl Fn(&'r T) -> [Field<'r>; N],
-) -> impl Iterator<Item = &'r T> {
-    rows.iter().enumerate().map(move |(index, row)| {
+    range: Range<usize>,
+    fields: impl Fn(&'r T) -> [Field<'r>; N] + Copy,
+) -> impl Iterator<Item = Field<'r>> {
+    range.flat_map(move |index| {
         if let Some(ahead) = rows.get(index + PREFETCH_AHEAD) {
             prefetch(&fields(ahead));
         }
-        row
+        fields(&rows[index])
     })
 }
 
@@ -143,26 +147,22 @@ impl IdentityStore {
         let writer = self.writer.get_sqlite_connection_pool();
         sqlite_direct::with_transaction(writer, |txn| {
             let registered = insert_citizens(txn, rows, now)?;
-            let new_rows: Vec<&ImportRow> = rows
-                .iter()
-                .zip(&registered)
-                .filter_map(|(row, &new)| new.then_some(*row))
-                .collect();
-            let ids = || new_rows.iter().map(|row| row.citizen.personal_id.as_str());
-            let history = ids().map(|id| history_fields(id, now, actor, reason));
-            insert_all(txn, "citizen_history", &HISTORY_COLUMNS, history)?;
-            let feed = ids().map(|id| feed_fields(id, now));
-            insert_all(txn, "change_events", &FEED_COLUMNS, feed)?;
+            let new_rows = new_rows(rows, &registered);
+            insert_rows(txn, "citizen_history", &HISTORY_COLUMNS, &new_rows, |row| {
+                history_fields(&row.citizen.personal_id, now, actor, reason)
+            })?;
+            insert_rows(txn, "change_events", &FEED_COLUMNS, &new_rows, |row| {
+                feed_fields(&row.citizen.personal_id, now)
+            })?;
             let events: Vec<_> = new_rows.iter().flat_map(|row| &row.residences).collect();
-            let residences = prefetched(&events, |event| residence_fields(event, now))
-                .map(|event| residence_fields(event, now));
-            insert_all(txn, "residence_events", &RESIDENCE_COLUMNS, residences)?;
-            insert_all(
+            insert_rows(
                 txn,
-                OUTBOX_TABLE,
-                &OUTBOX_COLUMNS,
-                outbox.iter().map(outbox_fields),
+                "residence_events",
+                &RESIDENCE_COLUMNS,
+                &events,
+                |event| residence_fields(event, now),
             )?;
+            insert_rows(txn, OUTBOX_TABLE, &OUTBOX_COLUMNS, &outbox, outbox_fields)?;
             Ok(registered)
         })
         .await
@@ -170,8 +170,7 @@ impl IdentityStore {
 }
 
 /// Inserts the citizens of `rows` not yet registered, created at `now`; for each row in
-/// order, whether it registered a new citizen. A personal ID already registered, or
-/// repeated within `rows`, changes nothing the second time.
+/// order, whether it registered a new citizen ([`registered_in`]).
 fn insert_citizens(
     txn: &rusqlite::Transaction<'_>,
     rows: &[&ImportRow],
@@ -179,28 +178,19 @@ fn insert_citizens(
 ) -> rusqlite::Result<Vec<bool>> {
     let mut registered = Vec::with_capacity(rows.len());
     let tail = " ON CONFLICT (personal_id) DO NOTHING RETURNING personal_id";
-    let rows = prefetched(rows, |row| citizen_fields(&row.citizen, now));
     in_chunks(
         txn,
         "citizens",
         &CITIZEN_COLUMNS,
         tail,
-        rows,
-        |statement, chunk| {
-            let fields = chunk
-                .iter()
-                .flat_map(|row| citizen_fields(&row.citizen, now));
-            let mut returned = statement.query(params_from_iter(fields))?;
-            // The rows come back in no set order: each marks the first row of the chunk with
-            // its personal ID (a later one in the chunk was the repeat).
-            let start = registered.len();
-            registered.resize(start + chunk.len(), false);
-            while let Some(row) = returned.next()? {
-                let id = row.get_ref(0)?.as_str()?;
-                if let Some(at) = chunk.iter().position(|r| r.citizen.personal_id == id) {
-                    registered[start + at] = true;
-                }
-            }
+        rows.len(),
+        |statement, range| {
+            let fields = bound(rows, range.clone(), |row| citizen_fields(&row.citizen, now));
+            let values = params_from_iter(fields);
+            let returned = statement
+                .query_map(values, |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            registered.extend(registered_in(&rows[range], returned));
             Ok(())
         },
     )?;
